@@ -1,0 +1,1 @@
+"""Cornerstone: a consortium blockchain whose application is Python on CometBFT."""
