@@ -1,0 +1,69 @@
+"""Run one node's application: `python -m cornerstone.abci --listen HOST:PORT --data DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from importlib import metadata
+from pathlib import Path
+
+PINNED = {"lmdb": "3.0.0", "cryptography": "50.0.2", "protobuf": "7.36.2"}
+"""Libraries whose behaviour reaches state; every node must run exactly these versions."""
+
+
+def _refuse_foreign_runtime() -> str | None:
+    if sys.version_info[:2] != (3, 11):
+        return f"this node needs Python 3.11, not {sys.version.split()[0]}"
+    for name, version in PINNED.items():
+        found = metadata.version(name)
+        if found != version:
+            return f"this node needs {name} {version}, not {found}: run `make setup`"
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m cornerstone.abci")
+    parser.add_argument("--listen", default="127.0.0.1:26658", help="HOST:PORT for CometBFT")
+    parser.add_argument("--data", required=True, type=Path, help="the node's state folder")
+    args = parser.parse_args()
+    logging.basicConfig(
+        level=logging.INFO,
+        format='{"time": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", '
+        '"message": "%(message)s"}',
+    )
+    problem = _refuse_foreign_runtime()
+    if problem:
+        print(f"cornerstone: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+    host, _, port = args.listen.rpartition(":")
+    asyncio.run(_run(host, int(port), args.data))
+
+
+async def _run(host: str, port: int, data: Path) -> None:
+    from cornerstone.abci.app import Application
+    from cornerstone.abci.server import AbciServer
+    from cornerstone.state import Store
+
+    store = Store(data)
+    app = Application(store)
+    server = AbciServer(app.handle)
+    await server.start(host, port)
+    logging.getLogger("cornerstone").info(
+        "listening on %s:%d at height %d", host, port, store.height
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    serving = asyncio.create_task(server.serve_forever())
+    await stop.wait()
+    serving.cancel()
+    await server.stop()
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""The ABCI application: it translates CometBFT's requests into calls of the execution layer
+and the results back. No decision is made here.
+
+Life of a block: CheckTx admits transactions to the mempool against `_check_state`;
+PrepareProposal and ProcessProposal run the same check on a scratch state; FinalizeBlock runs
+`apply_block` and keeps the result pending; Commit persists it in one LMDB transaction. A crash
+at any point loses at most the pending block, which CometBFT replays after `Info` tells it the
+last committed height.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+
+from tendermint.abci import types_pb2 as pb
+from tendermint.crypto import proof_pb2
+
+from cornerstone import __version__
+from cornerstone.errors import (
+    CornerstoneError,
+    HeightNotKeptError,
+    LatestOnlyError,
+    TransactionError,
+    UnknownQueryPathError,
+)
+from cornerstone.execution import (
+    Block,
+    BlockResult,
+    apply_block,
+    check_transaction,
+    init_chain,
+    run_query,
+    select_transactions,
+    verify_proposal,
+)
+from cornerstone.execution.chain import get_params
+from cornerstone.module import Event
+from cornerstone.state import MemoryStore, State, Store
+from cornerstone.types import Height, Timestamp
+
+APP_VERSION = 1
+"""The application's protocol version, reported in Info and in block headers."""
+PROOF_OP_TYPE = "cornerstone/smt/v1"
+STORE_QUERY_PATH = "/store"
+
+log = logging.getLogger("cornerstone.app")
+
+
+class Application:
+    """One node's application, over its store."""
+
+    def __init__(self, store: Store | MemoryStore) -> None:
+        self.store = store
+        self._genesis: dict[bytes, bytes | None] = {}
+        """Genesis writes, until the first block commits them."""
+        self._pending: BlockResult | None = None
+        self._check_state = self._fresh_state()
+        self._handlers: dict[str, Callable[[pb.Request], pb.Response]] = {
+            "echo": lambda r: pb.Response(echo=pb.ResponseEcho(message=r.echo.message)),
+            "flush": lambda r: pb.Response(flush=pb.ResponseFlush()),
+            "info": lambda r: pb.Response(info=self.info(r.info)),
+            "init_chain": lambda r: pb.Response(init_chain=self.init_chain(r.init_chain)),
+            "query": lambda r: pb.Response(query=self.query(r.query)),
+            "check_tx": lambda r: pb.Response(check_tx=self.check_tx(r.check_tx)),
+            "prepare_proposal": lambda r: pb.Response(
+                prepare_proposal=self.prepare_proposal(r.prepare_proposal)
+            ),
+            "process_proposal": lambda r: pb.Response(
+                process_proposal=self.process_proposal(r.process_proposal)
+            ),
+            "finalize_block": lambda r: pb.Response(
+                finalize_block=self.finalize_block(r.finalize_block)
+            ),
+            "extend_vote": lambda r: pb.Response(extend_vote=pb.ResponseExtendVote()),
+            "verify_vote_extension": lambda r: pb.Response(
+                verify_vote_extension=pb.ResponseVerifyVoteExtension(
+                    status=pb.ResponseVerifyVoteExtension.ACCEPT
+                )
+            ),
+            "commit": lambda r: pb.Response(commit=self.commit()),
+            "list_snapshots": lambda r: pb.Response(list_snapshots=pb.ResponseListSnapshots()),
+            "offer_snapshot": lambda r: pb.Response(
+                offer_snapshot=pb.ResponseOfferSnapshot(result=pb.ResponseOfferSnapshot.REJECT)
+            ),
+            "load_snapshot_chunk": lambda r: pb.Response(
+                load_snapshot_chunk=pb.ResponseLoadSnapshotChunk()
+            ),
+            "apply_snapshot_chunk": lambda r: pb.Response(
+                apply_snapshot_chunk=pb.ResponseApplySnapshotChunk(
+                    result=pb.ResponseApplySnapshotChunk.ABORT
+                )
+            ),
+        }
+
+    def handle(self, request: pb.Request) -> pb.Response:
+        """Answer one ABCI request (the server's single entry point)."""
+        kind = request.WhichOneof("value")
+        handler = self._handlers.get(kind or "")
+        if handler is None:
+            return pb.Response(exception=pb.ResponseException(error=f"unknown request {kind}"))
+        return handler(request)
+
+    def _fresh_state(self) -> State:
+        return State(self.store, self._genesis)
+
+    # ------------------------------------------------------------------ info connection
+    def info(self, _req: pb.RequestInfo) -> pb.ResponseInfo:
+        height = self.store.height
+        return pb.ResponseInfo(
+            data="cornerstone",
+            version=__version__,
+            app_version=APP_VERSION,
+            last_block_height=height,
+            last_block_app_hash=self.store.root if height else b"",
+        )
+
+    def query(self, req: pb.RequestQuery) -> pb.ResponseQuery:
+        height = self.store.height
+        try:
+            if req.path == STORE_QUERY_PATH:
+                at = req.height or height
+                if self.store.root_at(at) is None:
+                    raise HeightNotKeptError(height=at)
+                if req.prove:
+                    value, proof = self.store.prove(req.data, at)
+                    ops = proof_pb2.ProofOps(
+                        ops=[
+                            proof_pb2.ProofOp(type=PROOF_OP_TYPE, key=req.data, data=proof.encode())
+                        ]
+                    )
+                    return pb.ResponseQuery(
+                        key=req.data,
+                        value=value or b"",
+                        proof_ops=ops,
+                        height=at,
+                        log="exists" if value is not None else "absent",
+                    )
+                value, _ = self.store.prove(req.data, at)
+                return pb.ResponseQuery(
+                    key=req.data,
+                    value=value or b"",
+                    height=at,
+                    log="exists" if value is not None else "absent",
+                )
+            parts = req.path.strip("/").split("/")
+            if len(parts) != 2:
+                raise UnknownQueryPathError(path=req.path)
+            if req.height not in (0, height):
+                raise LatestOnlyError()
+            value = run_query(self.store, parts[0], parts[1], req.data)
+            return pb.ResponseQuery(value=value, height=height)
+        except CornerstoneError as error:
+            return pb.ResponseQuery(
+                code=error.code, codespace=error.codespace, log=error.message, height=height
+            )
+
+    # ------------------------------------------------------------------ mempool connection
+    def check_tx(self, req: pb.RequestCheckTx) -> pb.ResponseCheckTx:
+        state = self._check_state
+        state.begin_transaction()
+        try:
+            checked = check_transaction(state, req.tx)
+        except TransactionError as error:
+            state.rollback_transaction()
+            return pb.ResponseCheckTx(code=error.code, codespace=error.codespace, log=error.message)
+        state.commit_transaction()
+        return pb.ResponseCheckTx(gas_wanted=checked.tx.gas_limit)
+
+    # ------------------------------------------------------------------ consensus connection
+    def init_chain(self, req: pb.RequestInitChain) -> pb.ResponseInitChain:
+        app_state: Mapping[str, object] = (
+            json.loads(req.app_state_bytes) if req.app_state_bytes.strip() else {}
+        )
+        state = State(self.store)
+        init_chain(
+            state,
+            chain_id=req.chain_id,
+            app_state=app_state,
+            block_max_gas=req.consensus_params.block.max_gas,
+        )
+        self._genesis = state.writes()
+        self._check_state = self._fresh_state()
+        initial = req.initial_height or 1
+        app_hash = self.store.compute(initial, self._genesis).root
+        log.info("genesis of chain %s, app hash %s", req.chain_id, app_hash.hex())
+        return pb.ResponseInitChain(app_hash=app_hash)
+
+    def prepare_proposal(self, req: pb.RequestPrepareProposal) -> pb.ResponsePrepareProposal:
+        state = self._fresh_state()
+        params = get_params(state)
+        chosen = select_transactions(
+            state, req.txs, max_bytes=req.max_tx_bytes, max_gas=params.block_max_gas
+        )
+        return pb.ResponsePrepareProposal(txs=chosen)
+
+    def process_proposal(self, req: pb.RequestProcessProposal) -> pb.ResponseProcessProposal:
+        state = self._fresh_state()
+        params = get_params(state)
+        reason = verify_proposal(state, req.txs, max_gas=params.block_max_gas)
+        if reason is not None:
+            log.warning("rejecting the proposal for height %d: %s", req.height, reason)
+            return pb.ResponseProcessProposal(status=pb.ResponseProcessProposal.REJECT)
+        return pb.ResponseProcessProposal(status=pb.ResponseProcessProposal.ACCEPT)
+
+    def finalize_block(self, req: pb.RequestFinalizeBlock) -> pb.ResponseFinalizeBlock:
+        block = Block(
+            height=Height(req.height),
+            time=Timestamp(req.time.seconds * 1_000_000_000 + req.time.nanos),
+            txs=tuple(req.txs),
+        )
+        result = apply_block(self._fresh_state(), block)
+        self._pending = result
+        return pb.ResponseFinalizeBlock(
+            tx_results=[
+                pb.ExecTxResult(
+                    code=r.code,
+                    codespace=r.codespace,
+                    log=r.log,
+                    gas_wanted=r.gas_wanted,
+                    gas_used=r.gas_used,
+                    events=[_event(e) for e in r.events],
+                )
+                for r in result.tx_results
+            ],
+            app_hash=result.app_hash,
+        )
+
+    def commit(self) -> pb.ResponseCommit:
+        pending = self._pending
+        assert pending is not None, "Commit without FinalizeBlock"
+        self.store.commit(pending.pending)
+        self._pending = None
+        self._genesis = {}
+        self._check_state = self._fresh_state()
+        return pb.ResponseCommit()
+
+
+def _event(event: Event) -> pb.Event:
+    return pb.Event(
+        type=event.type,
+        attributes=[pb.EventAttribute(key=k, value=v, index=True) for k, v in event.attributes],
+    )

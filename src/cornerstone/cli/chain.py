@@ -1,0 +1,218 @@
+"""`cornerstone keys`, `cornerstone tx` and `cornerstone query`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cornerstone import encoding
+from cornerstone.cli.common import home_option, keys_dir, node_option, resolve_node
+from cornerstone.crypto import PrivateKey, load_key, save_key
+from cornerstone.modules.notary.keys import doc_key, hash_key
+from cornerstone.sdk import Client, Signer
+
+
+# ---------------------------------------------------------------------------- keys
+@click.group()
+def keys() -> None:
+    """Create and list signing keys (stored with mode 0600)."""
+
+
+@keys.command("new")
+@click.argument("name")
+@home_option
+def keys_new(name: str, home: Path) -> None:
+    """Create a new Ed25519 key called NAME."""
+    path = keys_dir(home) / f"{name}.json"
+    key = PrivateKey.generate()
+    save_key(path, key, name=name)
+    click.echo(f"created key {name}: public key {key.public_key.hex()}")
+    click.echo(f"stored in {path} (mode 0600)")
+
+
+@keys.command("list")
+@home_option
+def keys_list(home: Path) -> None:
+    """List the keys in the home folder."""
+    folder = keys_dir(home)
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not paths:
+        click.echo(f"no keys in {folder}; create one with `cornerstone keys new NAME`")
+    for path in paths:
+        click.echo(f"{path.stem:<16} {load_key(path).public_key.hex()}")
+
+
+@keys.command("show")
+@click.argument("name")
+@home_option
+def keys_show(name: str, home: Path) -> None:
+    """Print the public key of NAME."""
+    click.echo(load_key(keys_dir(home) / f"{name}.json").public_key.hex())
+
+
+# ---------------------------------------------------------------------------- tx
+def _digest(file: Path | None, digest: str | None) -> bytes:
+    if (file is None) == (digest is None):
+        raise click.UsageError("give exactly one of --file and --digest")
+    if file is not None:
+        return hashlib.sha256(file.read_bytes()).digest()
+    assert digest is not None
+    try:
+        raw = bytes.fromhex(digest)
+    except ValueError:
+        raise click.BadParameter(
+            "a digest is 64 hexadecimal characters", param_hint="--digest"
+        ) from None
+    if len(raw) != 32:
+        raise click.BadParameter("a digest is 64 hexadecimal characters", param_hint="--digest")
+    return raw
+
+
+def _metadata(pairs: tuple[str, ...]) -> dict[str, str]:
+    metadata: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--meta")
+        metadata[name] = value
+    return metadata
+
+
+_file = click.option("--file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+_digest_opt = click.option("--digest", help="SHA-256 of the document, in hex.")
+_meta = click.option("--meta", multiple=True, help="Metadata NAME=VALUE (repeatable).")
+_key = click.option("--key", "key_name", required=True, help="Name of the signing key.")
+
+
+@click.group()
+def tx() -> None:
+    """Sign and send a transaction, and wait for its commit."""
+
+
+@tx.group("notary")
+def tx_notary() -> None:
+    """Notary transactions."""
+
+
+def _send(home: Path, node_url: str | None, key_name: str, operation: str, args: Any) -> None:
+    key = load_key(keys_dir(home) / f"{key_name}.json")
+    with Client(resolve_node(home, node_url)) as client:
+        committed = Signer(client, key).submit("notary", operation, args)
+    click.echo(f"committed at height {committed.height}: transaction {committed.hash.hex()}")
+    for kind, attributes in committed.events:
+        if kind != "tx":
+            click.echo(f"  {kind} {json.dumps(attributes)}")
+
+
+@tx_notary.command("anchor")
+@_key
+@_file
+@_digest_opt
+@_meta
+@home_option
+@node_option
+def tx_anchor(
+    key_name: str,
+    file: Path | None,
+    digest: str | None,
+    meta: tuple[str, ...],
+    home: Path,
+    node_url: str | None,
+) -> None:
+    """Anchor a document's SHA-256 digest (of --file, or given as --digest)."""
+    args = {"digest": _digest(file, digest), "metadata": _metadata(meta)}
+    _send(home, node_url, key_name, "anchor", args)
+
+
+@tx_notary.command("revise")
+@_key
+@click.option("--document", required=True, help="Digest the document was anchored with.")
+@_file
+@_digest_opt
+@_meta
+@home_option
+@node_option
+def tx_revise(
+    key_name: str,
+    document: str,
+    file: Path | None,
+    digest: str | None,
+    meta: tuple[str, ...],
+    home: Path,
+    node_url: str | None,
+) -> None:
+    """Add a revision to a document you anchored."""
+    args = {
+        "document": _digest(None, document),
+        "digest": _digest(file, digest),
+        "metadata": _metadata(meta),
+    }
+    _send(home, node_url, key_name, "revise", args)
+
+
+# ---------------------------------------------------------------------------- query
+@click.group()
+def query() -> None:
+    """Read state, with proofs verified against block headers."""
+
+
+def _jsonable(value: encoding.Value) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@query.command("notary")
+@_file
+@_digest_opt
+@home_option
+@node_option
+def query_notary(file: Path | None, digest: str | None, home: Path, node_url: str | None) -> None:
+    """Look up a document by the digest of any of its versions; the records are proven."""
+    wanted = _digest(file, digest)
+    with Client(resolve_node(home, node_url)) as client:
+        entry = client.read_verified(hash_key(wanted))
+        if entry.value is None:
+            click.echo(
+                f"not anchored: proven absent at height {entry.height} "
+                f"(app hash {entry.app_hash.hex()})"
+            )
+            raise SystemExit(3)
+        found = encoding.decode(entry.value)
+        assert isinstance(found, dict) and isinstance(found["document"], bytes)
+        record = client.read_verified(doc_key(found["document"]), height=entry.height)
+        answer = client.query("notary", "lookup", digest=wanted)
+    click.echo(json.dumps(_jsonable(answer), indent=2))
+    click.echo(
+        f"proof: verified against app hash {record.app_hash.hex()} of the header "
+        f"after height {record.height}"
+    )
+
+
+@query.command("key")
+@click.argument("key")
+@click.option("--height", type=int, default=0, help="State after this height [default: latest].")
+@home_option
+@node_option
+def query_key(key: str, height: int, home: Path, node_url: str | None) -> None:
+    """Read one raw state KEY (text, or hex with a 0x prefix) with a verified proof."""
+    raw = bytes.fromhex(key[2:]) if key.startswith("0x") else key.encode()
+    with Client(resolve_node(home, node_url)) as client:
+        verified = client.read_verified(raw, height=height)
+    if verified.value is None:
+        click.echo(f"absent (proven) at height {verified.height}")
+    else:
+        try:
+            shown = json.dumps(_jsonable(encoding.decode(verified.value)))
+        except encoding.DecodeError:
+            shown = "0x" + verified.value.hex()
+        click.echo(shown)
+    click.echo(f"proof: verified against app hash {verified.app_hash.hex()}")

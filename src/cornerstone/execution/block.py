@@ -1,0 +1,315 @@
+"""The one path for a block: `apply_block(state, block) -> BlockResult`.
+
+FinalizeBlock calls it, tests call it, tools call it. A block runs each transaction through
+`check_transaction` (the same check CheckTx, PrepareProposal and ProcessProposal use) and then
+through its module's handler inside a state transaction that a failure rolls back. The app hash
+is the root of the state after the block's writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from cornerstone import gas
+from cornerstone.errors import (
+    ConfigError,
+    BadSignatureError,
+    FutureNonceError,
+    GasLimitTooHighError,
+    GasLimitTooLowError,
+    InvalidArgumentsError,
+    StaleNonceError,
+    TransactionError,
+    UnknownModuleError,
+    UnknownOperationError,
+    UnknownSenderError,
+    WrongChainError,
+)
+from cornerstone.execution.chain import (
+    ChainParams,
+    get_chain_id,
+    get_nonce,
+    get_params,
+    put_chain_id,
+    put_nonce,
+    put_params,
+)
+from cornerstone.module import Context, Event, Operation, parse_message
+from cornerstone.modules import BY_NAME, MODULES
+from cornerstone.modules.membership import get_member
+from cornerstone.state import PendingCommit, State
+from cornerstone.tx import MAX_TX_BYTES, Transaction, decode_transaction
+from cornerstone.types import Gas, Height, Nonce, Timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """What execution needs to know of a decided block."""
+
+    height: Height
+    """Its height."""
+    time: Timestamp
+    """Its time as CometBFT decided it, nanoseconds since the epoch."""
+    txs: tuple[bytes, ...]
+    """The transactions, as bytes, in block order."""
+
+
+@dataclass(frozen=True, slots=True)
+class TxResult:
+    """The outcome of one transaction of a block."""
+
+    code: int
+    """0 on success, else the error's stable code."""
+    codespace: str
+    """Where the code is defined ("" on success)."""
+    log: str
+    """The error's sentence ("" on success)."""
+    gas_wanted: Gas
+    """The transaction's gas limit."""
+    gas_used: Gas
+    """Gas the transaction used."""
+    events: tuple[Event, ...]
+    """What happened, on success."""
+
+    @classmethod
+    def failed(cls, error: TransactionError, *, gas_wanted: int, gas_used: int) -> TxResult:
+        return cls(
+            code=error.code,
+            codespace=error.codespace,
+            log=error.message,
+            gas_wanted=Gas(gas_wanted),
+            gas_used=Gas(gas_used),
+            events=(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BlockResult:
+    """The outcome of a block: per-transaction results and the new state root."""
+
+    height: Height
+    """The block's height."""
+    tx_results: tuple[TxResult, ...]
+    """One result per transaction, in block order."""
+    app_hash: bytes
+    """Root of the state after the block."""
+    pending: PendingCommit
+    """The writes and tree nodes to persist when the block commits."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedTx:
+    """A transaction that passed every check that does not need its handler."""
+
+    tx: Transaction
+    """The decoded transaction."""
+    operation: Operation
+    """The operation it calls."""
+    message: Any
+    """Its arguments, as the operation's message dataclass."""
+    organization: str
+    """The sender's organization."""
+    intrinsic_gas: Gas
+    """Gas charged before the handler runs."""
+
+
+# ---------------------------------------------------------------------------- signatures
+_VERIFIED_CAPACITY: Final = 200_000
+_verified: dict[bytes, None] = {}
+"""Hashes of transactions whose signature verified. Verification is a pure function of the
+bytes, so remembering it (between CheckTx and FinalizeBlock) cannot change any outcome."""
+
+
+def _signature_ok(tx: Transaction) -> bool:
+    tx_hash = hashlib.sha256(tx.raw).digest()
+    if tx_hash in _verified:
+        return True
+    if not tx.sender.verify(tx.signature, tx.signing_hash):
+        return False
+    if len(_verified) >= _VERIFIED_CAPACITY:
+        del _verified[next(iter(_verified))]
+    _verified[tx_hash] = None
+    return True
+
+
+# ---------------------------------------------------------------------------- checks
+def check_transaction(state: State, raw: bytes) -> CheckedTx:
+    """Check `raw` against `state` and consume its nonce there; raise TransactionError if any
+    check fails, with `state` unchanged.
+
+    Shared by CheckTx (on the mempool's state), PrepareProposal and ProcessProposal (on a scratch
+    state of the proposed block) and apply_block, so all four agree on what is valid.
+    """
+    params = get_params(state)
+    tx = decode_transaction(raw, max_bytes=params.max_tx_bytes)
+    chain_id = get_chain_id(state)
+    if tx.chain_id != chain_id:
+        raise WrongChainError(got=tx.chain_id, expected=chain_id)
+    module = BY_NAME.get(tx.module)
+    if module is None:
+        raise UnknownModuleError(module=tx.module)
+    operation = module.operations.get(tx.operation)
+    if operation is None:
+        raise UnknownOperationError(module=tx.module, operation=tx.operation)
+    try:
+        message = parse_message(operation.message, tx.args)
+    except ValueError as exc:
+        raise InvalidArgumentsError(
+            module=tx.module, operation=tx.operation, reason=str(exc)
+        ) from None
+    intrinsic = gas.intrinsic_gas(len(raw))
+    if tx.gas_limit < intrinsic:
+        raise GasLimitTooLowError(gas_limit=tx.gas_limit, required=intrinsic)
+    if tx.gas_limit > params.block_max_gas:
+        raise GasLimitTooHighError(gas_limit=tx.gas_limit, limit=params.block_max_gas)
+    member = get_member(state, tx.sender.raw)
+    if member is None:
+        raise UnknownSenderError(sender=tx.sender.hex())
+    expected = get_nonce(state, tx.sender.raw)
+    if tx.nonce < expected:
+        raise StaleNonceError(got=tx.nonce, sender=tx.sender.hex(), expected=expected)
+    if tx.nonce > expected:
+        raise FutureNonceError(got=tx.nonce, sender=tx.sender.hex(), expected=expected)
+    if not _signature_ok(tx):
+        raise BadSignatureError()
+    put_nonce(state, tx.sender.raw, Nonce(expected + 1))
+    return CheckedTx(
+        tx=tx,
+        operation=operation,
+        message=message,
+        organization=member.org,
+        intrinsic_gas=intrinsic,
+    )
+
+
+# ---------------------------------------------------------------------------- blocks
+def apply_block(state: State, block: Block) -> BlockResult:
+    """Execute `block` on `state` and return its results and the new app hash.
+
+    Deterministic: the same state and block give byte-identical results on every node.
+    """
+    chain_id = get_chain_id(state)
+    results = tuple(_apply_transaction(state, block, chain_id, raw) for raw in block.txs)
+    pending = state.commitment(block.height)
+    return BlockResult(
+        height=block.height, tx_results=results, app_hash=pending.root, pending=pending
+    )
+
+
+def _apply_transaction(state: State, block: Block, chain_id: str, raw: bytes) -> TxResult:
+    try:
+        checked = check_transaction(state, raw)
+    except TransactionError as error:
+        # Only a faulty proposer gets here: ProcessProposal refuses such blocks.
+        return TxResult.failed(error, gas_wanted=0, gas_used=0)
+    tx = checked.tx
+    ctx = Context(
+        chain_id=chain_id,
+        height=block.height,
+        time=block.time,
+        sender=tx.sender,
+        organization=checked.organization,
+        tx_hash=hashlib.sha256(raw).digest(),
+    )
+    meter = gas.GasMeter(tx.gas_limit)
+    meter.charge(checked.intrinsic_gas)
+    state.begin_transaction()
+    state.meter = meter
+    try:
+        events = tuple(checked.operation.handler(state, ctx, checked.message))
+    except TransactionError as error:
+        state.meter = None
+        state.rollback_transaction()
+        return TxResult.failed(error, gas_wanted=tx.gas_limit, gas_used=meter.used)
+    state.meter = None
+    state.commit_transaction()
+    return TxResult(
+        code=0,
+        codespace="",
+        log="",
+        gas_wanted=tx.gas_limit,
+        gas_used=meter.used,
+        events=(_tx_event(tx), *events),
+    )
+
+
+def _tx_event(tx: Transaction) -> Event:
+    return Event(
+        "tx",
+        (
+            ("module", tx.module),
+            ("operation", tx.operation),
+            ("sender", tx.sender.hex()),
+            ("nonce", str(tx.nonce)),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------- proposals
+def select_transactions(
+    state: State, txs: Sequence[bytes], *, max_bytes: int, max_gas: int
+) -> list[bytes]:
+    """PrepareProposal: keep, in order, the transactions that are still valid and fit the block.
+
+    A transaction dropped for size or gas leaves the later ones of the same sender invalid too
+    (their nonces no longer follow), so the check runs for each in turn.
+    """
+    chosen: list[bytes] = []
+    used_bytes = 0
+    used_gas = 0
+    for raw in txs:
+        if used_bytes + len(raw) > max_bytes:
+            continue
+        state.begin_transaction()
+        try:
+            checked = check_transaction(state, raw)
+        except TransactionError:
+            state.rollback_transaction()
+            continue
+        if max_gas >= 0 and used_gas + checked.tx.gas_limit > max_gas:
+            state.rollback_transaction()
+            continue
+        state.commit_transaction()
+        chosen.append(raw)
+        used_bytes += len(raw)
+        used_gas += checked.tx.gas_limit
+    return chosen
+
+
+def verify_proposal(state: State, txs: Sequence[bytes], *, max_gas: int) -> str | None:
+    """ProcessProposal: None when every transaction is valid in order, else why not."""
+    used_gas = 0
+    for index, raw in enumerate(txs):
+        try:
+            checked = check_transaction(state, raw)
+        except TransactionError as error:
+            return f"transaction {index}: {error.message}"
+        used_gas += checked.tx.gas_limit
+        if max_gas >= 0 and used_gas > max_gas:
+            return f"the transactions ask for more than the block's {max_gas} gas"
+    return None
+
+
+# ---------------------------------------------------------------------------- genesis
+def init_chain(
+    state: State, *, chain_id: str, app_state: Mapping[str, Any], block_max_gas: int
+) -> None:
+    """Write the genesis state: chain id, parameters, and each module's genesis document."""
+    unknown = sorted(set(app_state) - {m.name for m in MODULES})
+    if unknown:
+        raise ConfigError(reason=f"genesis: app_state names no module {unknown[0]!r}")
+    put_chain_id(state, chain_id)
+    put_params(
+        state,
+        ChainParams(
+            max_tx_bytes=MAX_TX_BYTES,
+            block_max_gas=Gas(block_max_gas if block_max_gas > 0 else gas.DEFAULT_BLOCK_GAS),
+        ),
+    )
+    for module in MODULES:
+        document = app_state.get(module.name, {})
+        module.genesis.validate(document)
+        module.genesis.init(state, document)

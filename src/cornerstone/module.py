@@ -1,0 +1,171 @@
+"""The one shape every module has: operations (message + handler), read-only queries, genesis,
+and named invariants. Execution knows modules only through this shape."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cornerstone import encoding
+from cornerstone.crypto import PublicKey
+from cornerstone.types import Height, Timestamp
+
+
+class Reader(Protocol):
+    """Read-only state: what queries, invariants and genesis export get."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+
+    def iterate(
+        self, prefix: bytes, start: bytes | None = None
+    ) -> Iterator[tuple[bytes, bytes]]: ...
+
+
+class Writer(Reader, Protocol):
+    """State a handler may change (a `cornerstone.state.State` in execution)."""
+
+    def set(self, key: bytes, value: bytes) -> None: ...
+
+    def delete(self, key: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a handler knows about the transaction it runs for."""
+
+    chain_id: str
+    """The chain's id."""
+    height: Height
+    """The height of the block being executed."""
+    time: Timestamp
+    """The block's time (never the wall clock)."""
+    sender: PublicKey
+    """The key that signed the transaction."""
+    organization: str
+    """The organization the sender belongs to."""
+    tx_hash: bytes
+    """sha256 of the transaction's bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened, for clients to index and subscribe to."""
+
+    type: str
+    """`<module>.<what>`, e.g. "notary.anchored"."""
+    attributes: tuple[tuple[str, str], ...]
+    """Name and value pairs, in the order the module gives them."""
+
+
+Events = Sequence[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One kind of transaction a module accepts."""
+
+    message: type[Any]
+    """A frozen dataclass; its fields are the operation's arguments."""
+    handler: Callable[[Writer, Context, Any], Events]
+    """Changes state for one message, or raises a TransactionError."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A read-only question a module answers."""
+
+    request: type[Any]
+    """A frozen dataclass of the query's parameters."""
+    handler: Callable[[Reader, Any], encoding.Value]
+    """Reads state and returns a canonical value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Genesis:
+    """How a module's part of the genesis document becomes state, and back."""
+
+    validate: Callable[[Mapping[str, Any]], None]
+    """Raises ConfigError with a sentence when the document is wrong."""
+    init: Callable[[Writer, Mapping[str, Any]], None]
+    """Writes the initial state."""
+    export: Callable[[Reader], Mapping[str, Any]]
+    """The genesis document that recreates the current state."""
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """A native module."""
+
+    name: str
+    operations: Mapping[str, Operation]
+    queries: Mapping[str, Query]
+    genesis: Genesis
+    invariants: Mapping[str, Callable[[Reader], None]]
+    """Named checks the tests run after every block; each raises AssertionError when broken."""
+
+
+# ---------------------------------------------------------------------------- messages
+def parse_message(cls: type[Any], args: Mapping[str, encoding.Value]) -> Any:
+    """Build the message dataclass `cls` from decoded arguments, checking every field's type.
+
+    Raises ValueError with a sentence naming the field; execution turns it into a code.
+    """
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(args) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown argument {unknown[0]!r}")
+    values: dict[str, Any] = {}
+    for name, f in fields.items():
+        if name not in args:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ValueError(f"the argument {name!r} is missing")
+            continue
+        values[name] = _check(name, hints[name], args[name])
+    return cls(**values)
+
+
+def _check(name: str, hint: Any, value: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        for option in typing.get_args(hint):
+            try:
+                return _check(name, option, value)
+            except ValueError:
+                continue
+        raise ValueError(f"the argument {name!r} has the wrong type")
+    if hint is type(None):
+        if value is not None:
+            raise ValueError(f"the argument {name!r} must be empty")
+        return None
+    if hint in (bytes, str, bool):
+        if type(value) is not hint:
+            raise ValueError(f"the argument {name!r} must be {hint.__name__}")
+        return value
+    if hint is int:
+        if type(value) is not int:
+            raise ValueError(f"the argument {name!r} must be an integer")
+        return value
+    if origin in (Mapping, dict) or hint is Mapping:
+        key_type, value_type = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise ValueError(f"the argument {name!r} must be a map")
+        return {
+            _check(name, key_type, k): _check(f"{name}.{k}", value_type, v)
+            for k, v in value.items()
+        }
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ValueError(f"the argument {name!r} must be a list")
+        return tuple(_check(f"{name}[]", item_type, v) for v in value)
+    raise TypeError(f"message field type {hint!r} is not supported")
+
+
+def message_args(message: Any) -> dict[str, encoding.Value]:
+    """The arguments map of a message dataclass: the inverse of `parse_message`."""
+    return {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}

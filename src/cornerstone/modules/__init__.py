@@ -1,0 +1,10 @@
+"""The native modules of a Cornerstone chain, in the order their genesis is applied."""
+
+from cornerstone.module import Module
+from cornerstone.modules.membership import MODULE as MEMBERSHIP
+from cornerstone.modules.notary import MODULE as NOTARY
+
+MODULES: tuple[Module, ...] = (MEMBERSHIP, NOTARY)
+BY_NAME: dict[str, Module] = {m.name: m for m in MODULES}
+
+__all__ = ["BY_NAME", "MODULES"]

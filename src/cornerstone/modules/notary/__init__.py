@@ -1,0 +1,21 @@
+"""Notary: anchor a document's digest with metadata, look it up, and let only its owner revise."""
+
+from cornerstone.module import Genesis, Module, Operation, Query
+from cornerstone.modules.notary import genesis, handlers, invariants, queries
+from cornerstone.modules.notary.messages import Anchor, Revise
+
+MODULE = Module(
+    name="notary",
+    operations={
+        "anchor": Operation(Anchor, handlers.anchor),
+        "revise": Operation(Revise, handlers.revise),
+    },
+    queries={"lookup": Query(queries.Lookup, queries.lookup)},
+    genesis=Genesis(validate=genesis.validate, init=genesis.init, export=genesis.export),
+    invariants={
+        "every_digest_points_to_its_version": invariants.every_digest_points_to_its_version,
+        "revisions_are_numbered_without_gaps": invariants.revisions_are_numbered_without_gaps,
+    },
+)
+
+__all__ = ["MODULE", "Anchor", "Revise"]

@@ -1,0 +1,261 @@
+"""A client of one node: submit signed transactions, wait for their commit, and read state with
+proofs verified against block headers.
+
+It speaks the CometBFT RPC over HTTP through one `httpx.Client`, so tests can give it an
+in-memory transport.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from cornerstone import encoding
+from cornerstone.crypto import PrivateKey
+from cornerstone.errors import (
+    ClientError,
+    ProofError,
+    TransactionFailedError,
+    TransactionRejectedError,
+)
+from cornerstone.state.proof import Proof, verify_proof
+from cornerstone.tx import Transaction, sign_transaction
+
+PROOF_OP_TYPE = "cornerstone/smt/v1"
+NONCE_PREFIX = b"core/nonce/"
+DEFAULT_GAS_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """A transaction that is in a block."""
+
+    hash: bytes
+    """Its hash."""
+    height: int
+    """The block it is in."""
+    gas_used: int
+    """Gas it used."""
+    events: tuple[tuple[str, dict[str, str]], ...]
+    """Its events: type and attributes."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedValue:
+    """A state value (or its absence) proven against a block header's app hash."""
+
+    key: bytes
+    """The state key."""
+    value: bytes | None
+    """Its value; None when the proof shows the key absent."""
+    height: int
+    """The state's height (after that block)."""
+    app_hash: bytes
+    """The app hash the proof was checked against, from the header at height + 1."""
+
+
+class Client:
+    """A synchronous client of one node's CometBFT RPC."""
+
+    def __init__(
+        self, rpc_url: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.rpc_url = rpc_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.rpc_url, timeout=timeout, transport=transport)
+        self._chain_id: str | None = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ RPC
+    def rpc(self, method: str, **params: str) -> Any:
+        """Call one RPC method and return its `result`; ClientError when that fails."""
+        try:
+            response = self._http.get(f"/{method}", params=params)
+        except httpx.HTTPError as exc:
+            raise ClientError(
+                reason=f"cannot reach the node at {self.rpc_url} ({exc.__class__.__name__}): "
+                "is it running? `cornerstone localnet status` shows the nodes"
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            raise ClientError(reason=f"the node at {self.rpc_url} did not answer JSON") from None
+        if "error" in body:
+            error = body["error"]
+            raise ClientError(reason=f"{method}: {error.get('data') or error.get('message')}")
+        return body["result"]
+
+    def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.rpc("status")
+        return result
+
+    def chain_id(self) -> str:
+        if self._chain_id is None:
+            self._chain_id = str(self.status()["node_info"]["network"])
+        return self._chain_id
+
+    def height(self) -> int:
+        return int(self.status()["sync_info"]["latest_block_height"])
+
+    # ------------------------------------------------------------------ transactions
+    def next_nonce(self, public_key: bytes) -> int:
+        raw = self.read(NONCE_PREFIX + public_key)
+        if raw is None:
+            return 0
+        value = encoding.decode(raw)
+        assert isinstance(value, int)
+        return value
+
+    def broadcast(self, tx: Transaction) -> bytes:
+        """Hand `tx` to the node's mempool; TransactionRejectedError if CheckTx refuses it."""
+        result = self.rpc("broadcast_tx_sync", tx="0x" + tx.encode().hex())
+        if int(result["code"]) != 0:
+            raise TransactionRejectedError(
+                tx_code=int(result["code"]),
+                codespace=result.get("codespace", ""),
+                log=result["log"],
+            )
+        return bytes.fromhex(result["hash"])
+
+    def wait_for_commit(self, tx_hash: bytes, *, timeout: float = 30.0) -> Committed:
+        """Wait until the transaction is in a block; TransactionFailedError if it failed there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                result = self.rpc("tx", hash="0x" + tx_hash.hex())
+                break
+            except ClientError as exc:
+                if "not found" not in str(exc) or time.monotonic() > deadline:
+                    if time.monotonic() > deadline:
+                        raise ClientError(
+                            reason=f"transaction {tx_hash.hex()} was not committed within "
+                            f"{timeout:.0f} s"
+                        ) from None
+                    raise
+                time.sleep(0.1)
+        outcome = result["tx_result"]
+        height = int(result["height"])
+        if int(outcome.get("code", 0)) != 0:
+            raise TransactionFailedError(
+                height=height,
+                tx_code=int(outcome["code"]),
+                codespace=outcome.get("codespace", ""),
+                log=outcome.get("log", ""),
+            )
+        events = tuple(
+            (e["type"], {a["key"]: a["value"] for a in e.get("attributes", [])})
+            for e in outcome.get("events", [])
+        )
+        return Committed(
+            hash=tx_hash, height=height, gas_used=int(outcome.get("gas_used", 0)), events=events
+        )
+
+    def submit(self, tx: Transaction, *, timeout: float = 30.0) -> Committed:
+        """Broadcast and wait for the commit."""
+        return self.wait_for_commit(self.broadcast(tx), timeout=timeout)
+
+    # ------------------------------------------------------------------ state
+    def _abci_query(self, path: str, data: bytes, *, prove: bool, height: int = 0) -> Any:
+        params = {"path": f'"{path}"', "data": "0x" + data.hex(), "prove": str(prove).lower()}
+        if height:
+            params["height"] = str(height)
+        response = self.rpc("abci_query", **params)["response"]
+        if int(response.get("code", 0)) != 0:
+            raise ClientError(reason=f"query {path}: {response.get('log')}")
+        return response
+
+    def read(self, key: bytes) -> bytes | None:
+        """The latest committed value of a state key, unverified (None when absent)."""
+        response = self._abci_query("/store", key, prove=False)
+        return None if response.get("log") == "absent" else _b64(response.get("value"))
+
+    def query(self, module: str, name: str, **args: encoding.Value) -> encoding.Value:
+        """A module query, e.g. `query("notary", "lookup", digest=...)`."""
+        response = self._abci_query(f"/{module}/{name}", encoding.encode(args), prove=False)
+        return encoding.decode(_b64(response.get("value")))
+
+    def read_verified(self, key: bytes, *, height: int = 0, timeout: float = 30.0) -> VerifiedValue:
+        """A state key's value or absence, with its proof checked against the app hash in the
+        header of the next block (where CometBFT records the state after `height`)."""
+        response = self._abci_query("/store", key, prove=True, height=height)
+        at = int(response["height"])
+        ops = (response.get("proofOps") or {}).get("ops") or []
+        if len(ops) != 1 or ops[0].get("type") != PROOF_OP_TYPE:
+            raise ProofError(reason="the node sent no proof of the expected kind")
+        proof = Proof.decode(_b64(ops[0]["data"]))
+        value = None if response.get("log") == "absent" else _b64(response.get("value"))
+        app_hash = self._app_hash_after(at, timeout=timeout)
+        verify_proof(app_hash, key, value, proof)
+        return VerifiedValue(key=key, value=value, height=at, app_hash=app_hash)
+
+    def _app_hash_after(self, height: int, *, timeout: float) -> bytes:
+        deadline = time.monotonic() + timeout
+        while self.height() < height + 1:
+            if time.monotonic() > deadline:
+                raise ClientError(reason=f"no block after height {height} within {timeout:.0f} s")
+            time.sleep(0.1)
+        header = self.rpc("commit", height=str(height + 1))["signed_header"]["header"]
+        return bytes.fromhex(header["app_hash"])
+
+
+def _b64(value: str | None) -> bytes:
+    return base64.b64decode(value) if value else b""
+
+
+class Signer:
+    """Signs and submits transactions for one key, keeping its nonce in step."""
+
+    def __init__(self, client: Client, key: PrivateKey) -> None:
+        self.client = client
+        self.key = key
+        self._nonce: int | None = None
+
+    def sign(
+        self,
+        module: str,
+        operation: str,
+        args: Mapping[str, encoding.Value],
+        *,
+        gas_limit: int = DEFAULT_GAS_LIMIT,
+    ) -> Transaction:
+        if self._nonce is None:
+            self._nonce = self.client.next_nonce(self.key.public_key.raw)
+        tx = sign_transaction(
+            self.key,
+            chain_id=self.client.chain_id(),
+            nonce=self._nonce,
+            module=module,
+            operation=operation,
+            args=args,
+            gas_limit=gas_limit,
+        )
+        self._nonce += 1
+        return tx
+
+    def submit(
+        self,
+        module: str,
+        operation: str,
+        args: Mapping[str, encoding.Value],
+        *,
+        gas_limit: int = DEFAULT_GAS_LIMIT,
+        timeout: float = 30.0,
+    ) -> Committed:
+        tx = self.sign(module, operation, args, gas_limit=gas_limit)
+        try:
+            return self.client.submit(tx, timeout=timeout)
+        except TransactionRejectedError:
+            self._nonce = None  # re-read it: the refused transaction did not use it
+            raise

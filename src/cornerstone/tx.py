@@ -1,0 +1,212 @@
+"""The transaction envelope: a canonical, versioned binary form with exactly one encoding.
+
+Layout of version 1 (all integers are shortest-form unsigned varints, see `encoding`):
+
+    version      1 byte, = 1
+    chain_id     varint length + ASCII, 1..50 characters of [a-z0-9._-]
+    sender       32 bytes, Ed25519 public key
+    nonce        varint
+    module       varint length + ASCII name, [a-z][a-z0-9_]{0,31}
+    operation    varint length + ASCII name, [a-z][a-z0-9_]{0,63}
+    args         varint length + the canonical encoding of a map (see `encoding`)
+    gas_limit    varint
+    signature    64 bytes, Ed25519 over sha256(SIGNING_DOMAIN || all of the above)
+
+The transaction hash is sha256 of the whole encoding, the same hash CometBFT shows. The domain
+tag keeps a transaction signature from ever being valid as a signature of anything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from cornerstone import encoding
+from cornerstone.crypto import PUBLIC_KEY_SIZE, SIGNATURE_SIZE, PrivateKey, PublicKey
+from cornerstone.errors import (
+    MalformedTransactionError,
+    NonCanonicalError,
+    OversizedTransactionError,
+    UnsupportedVersionError,
+)
+from cornerstone.types import Gas, Nonce
+
+VERSION: Final = 1
+SIGNING_DOMAIN: Final = b"cornerstone/tx/v1\x00"
+MAX_TX_BYTES: Final = 64 * 1024
+"""Default largest transaction accepted; a chain parameter may lower it."""
+
+CHAIN_ID_RE: Final = re.compile(r"[a-z0-9._-]{1,50}")
+MODULE_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")
+OPERATION_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+Args = Mapping[str, encoding.Value]
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """A decoded, well-formed transaction (its signature is checked by execution, not here)."""
+
+    chain_id: str
+    """The chain this transaction is for; another chain refuses it."""
+    sender: PublicKey
+    """The Ed25519 key that signed it."""
+    nonce: Nonce
+    """The sender's counter: exactly one more than the sender's previous transaction."""
+    module: str
+    """The module that handles it, e.g. "notary"."""
+    operation: str
+    """The module's operation, e.g. "anchor"."""
+    args: Args
+    """The operation's arguments, a map of canonical values."""
+    gas_limit: Gas
+    """The most gas the sender allows this transaction to use."""
+    signature: bytes
+    """Ed25519 signature of `signing_hash`."""
+    raw: bytes = field(default=b"", compare=False, repr=False)
+    """The exact bytes, once encoded or decoded."""
+
+    @property
+    def hash(self) -> bytes:
+        return hashlib.sha256(self.raw or self.encode()).digest()
+
+    @property
+    def signing_hash(self) -> bytes:
+        return signing_hash(_body(self))
+
+    def encode(self) -> bytes:
+        return self.raw or _body(self) + self.signature
+
+
+def signing_hash(body: bytes) -> bytes:
+    return hashlib.sha256(SIGNING_DOMAIN + body).digest()
+
+
+def sign_transaction(
+    key: PrivateKey,
+    *,
+    chain_id: str,
+    nonce: int,
+    module: str,
+    operation: str,
+    args: Args,
+    gas_limit: int,
+) -> Transaction:
+    """Build and sign a transaction; the result carries its canonical bytes."""
+    unsigned = Transaction(
+        chain_id=chain_id,
+        sender=key.public_key,
+        nonce=Nonce(nonce),
+        module=module,
+        operation=operation,
+        args=args,
+        gas_limit=Gas(gas_limit),
+        signature=b"\x00" * SIGNATURE_SIZE,
+    )
+    _check_names(unsigned)
+    body = _body(unsigned)
+    signature = key.sign(signing_hash(body))
+    return Transaction(
+        chain_id=chain_id,
+        sender=key.public_key,
+        nonce=Nonce(nonce),
+        module=module,
+        operation=operation,
+        args=args,
+        gas_limit=Gas(gas_limit),
+        signature=signature,
+        raw=body + signature,
+    )
+
+
+def _body(tx: Transaction) -> bytes:
+    out = bytearray([VERSION])
+    _put_text(out, tx.chain_id)
+    out += tx.sender.raw
+    out += encoding.encode_uvarint(tx.nonce)
+    _put_text(out, tx.module)
+    _put_text(out, tx.operation)
+    args = encoding.encode(tx.args)
+    out += encoding.encode_uvarint(len(args))
+    out += args
+    out += encoding.encode_uvarint(tx.gas_limit)
+    return bytes(out)
+
+
+def _put_text(out: bytearray, text: str) -> None:
+    raw = text.encode("ascii")
+    out += encoding.encode_uvarint(len(raw))
+    out += raw
+
+
+def _check_names(tx: Transaction) -> None:
+    for what, pattern, value in (
+        ("chain id", CHAIN_ID_RE, tx.chain_id),
+        ("module name", MODULE_RE, tx.module),
+        ("operation name", OPERATION_RE, tx.operation),
+    ):
+        if not pattern.fullmatch(value):
+            raise MalformedTransactionError(reason=f"the {what} {value!r} is not allowed")
+
+
+def decode_transaction(data: bytes, *, max_bytes: int = MAX_TX_BYTES) -> Transaction:
+    """Decode `data` strictly: any byte form other than the canonical one is refused."""
+    if len(data) > max_bytes:
+        raise OversizedTransactionError(size=len(data), limit=max_bytes)
+    if not data:
+        raise MalformedTransactionError(reason="the transaction is empty")
+    if data[0] != VERSION:
+        raise UnsupportedVersionError(version=data[0], supported=VERSION)
+    try:
+        pos = 1
+        chain_id, pos = _read_text(data, pos, "chain id", CHAIN_ID_RE)
+        sender_raw = _take(data, pos, PUBLIC_KEY_SIZE, "sender key")
+        pos += PUBLIC_KEY_SIZE
+        nonce, pos = encoding.decode_uvarint(data, pos)
+        module, pos = _read_text(data, pos, "module name", MODULE_RE)
+        operation, pos = _read_text(data, pos, "operation name", OPERATION_RE)
+        args_len, pos = encoding.decode_uvarint(data, pos)
+        args_raw = _take(data, pos, args_len, "arguments")
+        pos += args_len
+        gas_limit, pos = encoding.decode_uvarint(data, pos)
+        signature = _take(data, pos, SIGNATURE_SIZE, "signature")
+        pos += SIGNATURE_SIZE
+    except encoding.DecodeError as exc:
+        raise NonCanonicalError(reason=str(exc)) from None
+    if pos != len(data):
+        raise MalformedTransactionError(reason=f"{len(data) - pos} bytes follow the signature")
+    try:
+        args = encoding.decode(args_raw)
+    except encoding.DecodeError as exc:
+        raise NonCanonicalError(reason=f"the arguments: {exc}") from None
+    if not isinstance(args, dict):
+        raise MalformedTransactionError(reason="the arguments are not a map")
+    return Transaction(
+        chain_id=chain_id,
+        sender=PublicKey(sender_raw),
+        nonce=Nonce(nonce),
+        module=module,
+        operation=operation,
+        args=args,
+        gas_limit=Gas(gas_limit),
+        signature=signature,
+        raw=data,
+    )
+
+
+def _take(data: bytes, pos: int, size: int, what: str) -> bytes:
+    if pos + size > len(data):
+        raise MalformedTransactionError(reason=f"the data ends inside the {what}")
+    return data[pos : pos + size]
+
+
+def _read_text(data: bytes, pos: int, what: str, pattern: re.Pattern[str]) -> tuple[str, int]:
+    length, pos = encoding.decode_uvarint(data, pos)
+    raw = _take(data, pos, length, what)
+    text = raw.decode("ascii", errors="replace")
+    if not pattern.fullmatch(text):
+        raise MalformedTransactionError(reason=f"the {what} {text!r} is not allowed")
+    return text, pos + length
