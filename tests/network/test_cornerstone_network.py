@@ -1,0 +1,173 @@
+"""A real four-validator network of cometbft and application processes on 127.0.0.1: every
+transaction commits everywhere, a stopped validator catches up, and a node killed with SIGKILL
+under load comes back with the same state as the others."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cornerstone.crypto import load_key
+from cornerstone.errors import ClientError, TransactionRejectedError
+from cornerstone.localnet import Localnet
+from cornerstone.localnet.ports import find_free_base_port
+from cornerstone.modules.notary.keys import doc_key
+from cornerstone.sdk import Client, Signer
+from cornerstone.tx import Transaction
+
+pytestmark = pytest.mark.network
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localnet]:
+    home = tmp_path_factory.mktemp("net")
+    network = Localnet.create(home, orgs=4, base_port=find_free_base_port(4))
+    try:
+        network.start()
+        yield network
+    finally:
+        network.stop()
+
+
+def signer_for(net: Localnet, org_index: int, via_node: int) -> Signer:
+    """Organization `org_index`'s key, sending through node `via_node`."""
+    return Signer(Client(net.node(via_node).rpc_url), load_key(net.key_file(org_index)))
+
+
+def anchor(signer: Signer, label: str) -> tuple[Transaction, bytes]:
+    digest = hashlib.sha256(label.encode()).digest()
+    return signer.sign("notary", "anchor", {"digest": digest, "metadata": {"l": label}}), digest
+
+
+def top_height(net: Localnet) -> int:
+    """The highest height any answering node reports."""
+    return max(status.height or 0 for status in net.status())
+
+
+def assert_all_agree(net: Localnet) -> int:
+    """Wait for a height every node has passed; all headers there carry the same app hash."""
+    target = top_height(net) + 1
+    net.wait_for_height(target, timeout=60)
+    hashes = net.app_hashes(target)
+    assert len(set(hashes.values())) == 1, hashes
+    return target
+
+
+def test_500_transactions_from_four_organizations_commit_on_every_node(net: Localnet) -> None:
+    signers = [signer_for(net, i, via_node=i) for i in range(1, 5)]
+    sent: list[tuple[Signer, Transaction, bytes]] = []
+    for n in range(125):
+        for i, signer in enumerate(signers, start=1):
+            tx, digest = anchor(signer, f"bulk/org{i}/{n}")
+            signer.client.broadcast(tx)
+            sent.append((signer, tx, digest))
+    heights = {signer.client.wait_for_commit(tx.hash, timeout=120).height for signer, tx, _ in sent}
+    assert len(sent) == 500 and heights
+    assert_all_agree(net)
+    # Every node holds the documents, proven against its own headers.
+    for node in net.nodes:
+        with Client(node.rpc_url) as client:
+            for _, _, digest in sent[::50]:
+                assert client.read_verified(doc_key(digest)).value is not None
+            missing = [d for _, _, d in sent if client.read(doc_key(d)) is None]
+            assert not missing, f"{node.name} lacks {len(missing)} documents"
+    for signer in signers:
+        signer.client.close()
+
+
+def test_the_chain_keeps_committing_without_one_validator_which_then_catches_up(
+    net: Localnet,
+) -> None:
+    net.stop_node(4)
+    try:
+        start = top_height(net)
+        net.wait_for_height(start + 3, timeout=60, nodes=[1, 2, 3])
+        signer = signer_for(net, 4, via_node=1)
+        with signer.client:
+            digests = []
+            for n in range(10):
+                tx, digest = anchor(signer, f"while-node4-down/{n}")
+                signer.client.broadcast(tx)
+                digests.append((tx, digest))
+            for tx, _ in digests:
+                signer.client.wait_for_commit(tx.hash, timeout=60)
+    finally:
+        net.start_node(4)
+    assert_all_agree(net)
+    with Client(net.node(4).rpc_url) as node4:
+        for _, digest in digests:
+            assert node4.read_verified(doc_key(digest)).value is not None
+
+
+class Load:
+    """Sends anchors from several organizations through nodes that stay up, until stopped;
+    remembers every transaction a mempool accepted."""
+
+    def __init__(self, net: Localnet, routes: list[tuple[int, int]], label: str) -> None:
+        self.signers = [signer_for(net, org, via_node=node) for org, node in routes]
+        self.label = label
+        self.accepted: list[tuple[Signer, Transaction, bytes]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        n = 0
+        while not self._stop.is_set() and n < 2000:
+            for signer in self.signers:
+                tx, digest = anchor(signer, f"{self.label}/{signer.key.public_key.hex()}/{n}")
+                try:
+                    signer.client.broadcast(tx)
+                except (TransactionRejectedError, ClientError):
+                    signer._nonce = None
+                    continue
+                self.accepted.append((signer, tx, digest))
+            n += 1
+            time.sleep(0.02)
+
+    def wait_until_accepted(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.accepted) < count:
+            assert time.monotonic() < deadline, f"only {len(self.accepted)} transactions sent"
+            time.sleep(0.05)
+
+
+def _recovers_with_every_committed_transaction(net: Localnet, victim: int, crash: str) -> None:
+    others = [i for i in range(1, 5) if i != victim]
+    routes = [(org, others[(org - 1) % len(others)]) for org in range(1, 5)]
+    with Load(net, routes, label=f"{crash}-{victim}") as load:
+        load.wait_until_accepted(40, timeout=60)
+        getattr(net, crash)(victim)
+        load.wait_until_accepted(len(load.accepted) + 40, timeout=60)
+        net.start_node(victim)
+        load.wait_until_accepted(len(load.accepted) + 40, timeout=60)
+    committed = [
+        digest for signer, tx, digest in load.accepted if signer.client.wait_for_commit(tx.hash)
+    ]
+    assert len(committed) >= 120
+    assert_all_agree(net)
+    with Client(net.node(victim).rpc_url) as client:
+        missing = [d for d in committed if client.read(doc_key(d)) is None]
+    assert not missing, f"node {victim} lost {len(missing)} committed transactions"
+    for signer in load.signers:
+        signer.client.close()
+
+
+def test_an_application_killed_under_load_recovers(net: Localnet) -> None:
+    _recovers_with_every_committed_transaction(net, victim=2, crash="kill_app")
+
+
+def test_a_cometbft_killed_under_load_recovers(net: Localnet) -> None:
+    _recovers_with_every_committed_transaction(net, victim=3, crash="kill_cometbft")
