@@ -10,6 +10,7 @@ import pytest
 from tendermint.abci import types_pb2 as pb
 
 from cornerstone.crypto import PrivateKey
+from cornerstone.modules import MODULES
 from cornerstone.state import MemoryStore, Store
 from cornerstone.testing import TestChain
 from tests.conftest import ORGS, digest, genesis, make_tx, org_key
@@ -43,11 +44,19 @@ def workload(seed: int, blocks: int) -> list[list[bytes]]:
 
 
 def run(chain: TestChain, blocks: list[list[bytes]]) -> list[tuple[bytes, bytes]]:
-    """Per block: the app hash and the exact bytes of the FinalizeBlock response."""
-    return [
-        (result.app_hash, result.SerializeToString())
-        for result in (chain.produce_block(block) for block in blocks)
-    ]
+    """Per block: the app hash and the exact bytes of the FinalizeBlock response. Every
+    module's invariants are checked after every block."""
+    outcomes = []
+    for block in blocks:
+        result = chain.produce_block(block)
+        for module in MODULES:
+            for name, invariant in module.invariants.items():
+                try:
+                    invariant(chain.app.store)
+                except AssertionError as exc:
+                    raise AssertionError(f"{module.name}.{name}: {exc}") from exc
+        outcomes.append((result.app_hash, result.SerializeToString()))
+    return outcomes
 
 
 def test_independent_apps_end_byte_identical(tmp_path: Path) -> None:
