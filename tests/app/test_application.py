@@ -19,6 +19,7 @@ from cornerstone.errors import (
     OutOfGasError,
     OversizedTransactionError,
     StaleNonceError,
+    TransactionError,
     UnknownModuleError,
     UnknownOperationError,
     UnknownSenderError,
@@ -30,6 +31,7 @@ from cornerstone.modules.notary.keys import doc_key
 from cornerstone.state import Store, verify_proof
 from cornerstone.state.proof import Proof
 from cornerstone.testing import TestChain
+from cornerstone.tx import Transaction
 from tests.conftest import digest, genesis, make_tx
 
 
@@ -89,7 +91,7 @@ def test_check_tx_refuses_each_bad_transaction_with_its_code(
     good = make_tx(alice, 0)
     forged = bytearray(good.encode())
     forged[-1] ^= 1
-    cases = {
+    cases: dict[str, tuple[Transaction | bytes, type[TransactionError]]] = {
         "wrong chain": (make_tx(alice, 0, chain_id="other-chain"), WrongChainError),
         "bad signature": (bytes(forged), BadSignatureError),
         "unknown sender": (make_tx(stranger, 0), UnknownSenderError),

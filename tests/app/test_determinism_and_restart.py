@@ -30,7 +30,7 @@ def workload(seed: int, blocks: int) -> list[list[bytes]]:
             who = rng.randrange(len(keys))
             key: PrivateKey = keys[who]
             if anchored and rng.random() < 0.3:
-                owner, doc = rng.choice(anchored)
+                _owner, doc = rng.choice(anchored)
                 args = {"document": doc, "digest": digest(f"rev/{b}/{t}")}
                 tx = make_tx(key, nonces[who], "revise", args)
             else:
@@ -61,7 +61,11 @@ def run(chain: TestChain, blocks: list[list[bytes]]) -> list[tuple[bytes, bytes]
 
 def test_independent_apps_end_byte_identical(tmp_path: Path) -> None:
     blocks = workload(seed=7, blocks=25)
-    stores = [Store(tmp_path / "a"), Store(tmp_path / "b"), MemoryStore()]
+    stores: list[Store | MemoryStore] = [
+        Store(tmp_path / "a"),
+        Store(tmp_path / "b"),
+        MemoryStore(),
+    ]
     chains = [TestChain.in_process(store) for store in stores]
     outcomes = []
     for chain in chains:

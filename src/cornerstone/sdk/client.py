@@ -17,13 +17,8 @@ import httpx
 
 from cornerstone import encoding
 from cornerstone.crypto import PrivateKey
-from cornerstone.errors import (
-    ClientError,
-    ProofError,
-    TransactionFailedError,
-    TransactionRejectedError,
-)
-from cornerstone.state.proof import Proof, verify_proof
+from cornerstone.errors import ClientError, TransactionFailedError, TransactionRejectedError
+from cornerstone.state.proof import Proof, ProofError, verify_proof
 from cornerstone.tx import Transaction, sign_transaction
 
 PROOF_OP_TYPE = "cornerstone/smt/v1"
@@ -193,7 +188,7 @@ class Client:
         at = int(response["height"])
         ops = (response.get("proofOps") or {}).get("ops") or []
         if len(ops) != 1 or ops[0].get("type") != PROOF_OP_TYPE:
-            raise ProofError(reason="the node sent no proof of the expected kind")
+            raise ProofError("the node sent no proof of the expected kind")
         proof = Proof.decode(_b64(ops[0]["data"]))
         value = None if response.get("log") == "absent" else _b64(response.get("value"))
         app_hash = self._app_hash_after(at, timeout=timeout)
