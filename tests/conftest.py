@@ -24,7 +24,11 @@ def genesis(orgs: tuple[str, ...] = ORGS) -> dict[str, Any]:
     return {
         "membership": {
             "organizations": [
-                {"id": org, "name": f"Organization {org}", "members": [org_key(org).public_key.hex()]}
+                {
+                    "id": org,
+                    "name": f"Organization {org}",
+                    "members": [org_key(org).public_key.hex()],
+                }
                 for org in orgs
             ]
         }

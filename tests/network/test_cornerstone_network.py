@@ -8,7 +8,6 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

@@ -15,8 +15,8 @@ from typing import Any, Final
 
 from cornerstone import gas
 from cornerstone.errors import (
-    ConfigError,
     BadSignatureError,
+    ConfigError,
     FutureNonceError,
     GasLimitTooHighError,
     GasLimitTooLowError,

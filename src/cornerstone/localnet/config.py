@@ -1,0 +1,121 @@
+"""The CometBFT settings of a local-network node: every value we change from `cometbft init`.
+
+Timeouts are tuned for four validators and their four Python applications sharing a small
+machine (two cores) over loopback, where a message takes microseconds but a busy CPU can delay
+any process by a few hundred milliseconds:
+
+- `timeout_commit` 500ms sets the rhythm: about two blocks a second, so tests reach a height
+  in seconds, while leaving each application half a second of idle time between blocks.
+- `timeout_propose` 1s, prevote/precommit 500ms: far above what a healthy round needs on
+  loopback, so a slow-to-schedule node does not cause needless extra rounds; and short enough
+  that a round whose proposer is stopped (the crash tests) costs about a second, not three.
+- The deltas (200ms) grow each later round's timeouts, so a stalled network converges.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Final, Literal
+
+from cornerstone.errors import LocalnetError
+from cornerstone.localnet.ports import HOST
+from cornerstone.localnet.tomlfile import TOP_LEVEL, TomlValue
+
+AppKind = Literal["cornerstone", "kvstore"]
+"""Which application a node runs: ours, or CometBFT's built-in example (to test the network)."""
+
+APP_KINDS: Final = ("cornerstone", "kvstore")
+
+CONSENSUS_DEFAULTS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "timeout_propose": "1s",
+        "timeout_propose_delta": "200ms",
+        "timeout_prevote": "500ms",
+        "timeout_prevote_delta": "200ms",
+        "timeout_precommit": "500ms",
+        "timeout_precommit_delta": "200ms",
+        "timeout_commit": "500ms",
+    }
+)
+"""The [consensus] timeouts of every node; `Localnet.create(consensus=...)` overrides any."""
+
+MEMPOOL: Final[Mapping[str, TomlValue]] = MappingProxyType(
+    {
+        "size": 20_000,
+        "cache_size": 50_000,
+        "max_txs_bytes": 256 * 1024 * 1024,
+    }
+)
+"""Room for a benchmark's bursts: 20,000 pending transactions, up to 256 MiB in all."""
+
+LOG_LEVEL: Final = "main:info,state:info,*:error"
+"""Startup and one line per committed block, plus every error: logs stay small but readable."""
+
+FLUSH_THROTTLE: Final = "10ms"
+"""How long P2P batches messages before sending (CometBFT's default is 100ms). On loopback,
+batching saves nothing and delays each consensus step: 10ms brings a block from ~0.8s to ~0.65s
+with the timeouts above, which is what CometBFT's own test networks use."""
+
+PEER_REDIAL_MAX: Final = "3s"
+"""Longest pause between redials of a stopped peer, so a restarted node is back in seconds."""
+
+_DURATION = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+")
+
+
+def consensus_timeouts(overrides: Mapping[str, str] | None) -> dict[str, str]:
+    """The defaults with `overrides` applied; unknown keys and malformed durations are refused."""
+    timeouts = dict(CONSENSUS_DEFAULTS)
+    for key, value in (overrides or {}).items():
+        if key not in CONSENSUS_DEFAULTS:
+            known = ", ".join(CONSENSUS_DEFAULTS)
+            raise LocalnetError(reason=f"unknown consensus setting {key!r}; known: {known}")
+        if not isinstance(value, str) or not _DURATION.fullmatch(value):
+            raise LocalnetError(
+                reason=f"consensus setting {key} must be a duration like '500ms' or '1s', "
+                f"not {value!r}"
+            )
+        timeouts[key] = value
+    return timeouts
+
+
+def node_settings(
+    *,
+    moniker: str,
+    p2p_port: int,
+    rpc_port: int,
+    abci_port: int,
+    peers: Sequence[str],
+    app: AppKind,
+    timeouts: Mapping[str, str],
+) -> dict[str, dict[str, TomlValue]]:
+    """Everything we set in one node's config.toml, by section.
+
+    `peers` are the other nodes as `node_id@127.0.0.1:port`; every node dials every other one
+    (persistent peers, no peer exchange), which is what a consortium of known members does.
+    """
+    return {
+        TOP_LEVEL: {
+            "moniker": moniker,
+            "proxy_app": "kvstore" if app == "kvstore" else f"tcp://{HOST}:{abci_port}",
+            "log_level": LOG_LEVEL,
+        },
+        "rpc": {
+            "laddr": f"tcp://{HOST}:{rpc_port}",
+            "cors_allowed_origins": [],
+            "pprof_laddr": "",
+        },
+        "p2p": {
+            "laddr": f"tcp://{HOST}:{p2p_port}",
+            "persistent_peers": ",".join(peers),
+            "addr_book_strict": False,
+            "allow_duplicate_ip": True,
+            "pex": False,
+            "persistent_peers_max_dial_period": PEER_REDIAL_MAX,
+            "flush_throttle_timeout": FLUSH_THROTTLE,
+        },
+        "mempool": dict(MEMPOOL),
+        "consensus": dict(timeouts),
+        "instrumentation": {"prometheus": False},
+    }
