@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cornerstone.errors import ClientError
+from cornerstone.errors import ClientError, LocalnetError
 
 DEFAULT_HOME = ".localnet"
 
@@ -39,11 +39,8 @@ def resolve_node(home: Path, node_url: str | None) -> str:
 
     try:
         return Localnet.load(home).nodes[0].rpc_url
-    except Exception as exc:  # the localnet's own error says what is wrong
-        raise ClientError(
-            reason=f"no --node given and no local network in {home} ({exc}); "
-            "start one with `cornerstone localnet up` or pass --node URL"
-        ) from None
+    except LocalnetError as exc:
+        raise ClientError(reason=f"{exc.message}, or pass --node URL") from None
 
 
 def keys_dir(home: Path) -> Path:

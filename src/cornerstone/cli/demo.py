@@ -4,12 +4,14 @@ that every node agrees. The network is left running."""
 from __future__ import annotations
 
 import hashlib
+import shutil
+import sys
 import time
 from pathlib import Path
 
 import click
 
-from cornerstone.cli.common import home_option, keys_dir
+from cornerstone.cli.common import default_home, home_option, keys_dir
 from cornerstone.crypto import load_key
 from cornerstone.errors import ClientError, TransactionFailedError
 from cornerstone.sdk import Client, Signer
@@ -73,12 +75,27 @@ def demo(orgs: int, base_port: int, home: Path) -> None:
     finally:
         for client in clients:
             client.close()
-    click.echo("\nThe network is running. Try:")
-    click.echo(f"  cornerstone query notary --digest {first[0].hex()}")
-    click.echo("  cornerstone localnet status")
+    command = _command_name()
+    where = "" if home == default_home() else f" --home {home}"
+    click.echo("\nThe network is running:")
     for node in net.nodes:
         click.echo(f"  {node.name} ({node.org}): CometBFT RPC {node.rpc_url}")
-    click.echo("Stop it with: make down   (or: cornerstone localnet down)")
+    click.echo("Try:")
+    click.echo(f"  {command} query notary --digest {first[0].hex()}{where}")
+    click.echo(f"  {command} tx notary anchor --key org1 --file README.md{where}")
+    click.echo(f"  {command} localnet status{where}")
+    click.echo(f"Stop it with: {command} localnet down{where}")
+
+
+def _command_name() -> str:
+    """`cornerstone` when it is on the PATH, else its path in the virtual environment."""
+    if shutil.which("cornerstone"):
+        return "cornerstone"
+    installed = Path(sys.executable).parent / "cornerstone"
+    try:
+        return str(installed.relative_to(Path.cwd()))
+    except ValueError:
+        return str(installed)
 
 
 def _show_agreement(clients: list[Client], names: list[str]) -> None:
