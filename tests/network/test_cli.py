@@ -1,0 +1,91 @@
+"""The README's commands, run as a user would: `cornerstone demo`, then transactions and
+proven queries through the CLI against the network the demo left running."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.network.conftest import LocalnetFactory
+
+pytestmark = pytest.mark.network
+
+
+def cornerstone(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real command in a child process, as a shell would."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cornerstone.cli", *args, "--home", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "CORNERSTONE_HOME": str(home)},
+        check=False,
+    )
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_demo_then_transactions_and_proven_queries(
+    localnets: LocalnetFactory, tmp_path: Path
+) -> None:
+    home = localnets.track(tmp_path / "net")
+    port = localnets.free_base_port(4)
+    demo = cornerstone("demo", "--base-port", str(port), home=home)
+    assert "100 transactions committed" in demo.stdout
+    assert "was refused" in demo.stdout and "notary code 1002" in demo.stdout
+    assert "all nodes agree" in demo.stdout
+    hashes = re.findall(r"node\d  app hash ([0-9a-f]{64})", demo.stdout)
+    assert len(hashes) == 4 and len(set(hashes)) == 1
+
+    document = tmp_path / "invoice.pdf"
+    document.write_bytes(b"%PDF invoice 42")
+    digest = hashlib.sha256(document.read_bytes()).hexdigest()
+    sent = cornerstone(
+        "tx",
+        "notary",
+        "anchor",
+        "--key",
+        "org2",
+        "--file",
+        str(document),
+        "--meta",
+        "n=42",
+        home=home,
+    )
+    assert "committed at height" in sent.stdout
+
+    found = cornerstone("query", "notary", "--digest", digest, home=home)
+    assert '"org": "org2"' in found.stdout and "proof: verified" in found.stdout
+
+    absent = cornerstone("query", "notary", "--digest", "ab" * 32, home=home, check=False)
+    assert absent.returncode == 3 and "proven absent" in absent.stdout
+
+    cornerstone("keys", "new", "outsider", home=home)
+    assert oct((home / "keys" / "outsider.json").stat().st_mode & 0o777) == "0o600"
+    refused = cornerstone(
+        "tx",
+        "notary",
+        "anchor",
+        "--key",
+        "outsider",
+        "--digest",
+        "cd" * 32,
+        home=home,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert "not a member of any organization" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    status = cornerstone("localnet", "status", "--json", home=home)
+    assert status.stdout.count('"app_running": true') == 4
+
+    down = cornerstone("localnet", "down", home=home)
+    assert "stopped 8 processes" in down.stdout
