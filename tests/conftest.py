@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import socket
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -70,3 +72,14 @@ def alice() -> PrivateKey:
 @pytest.fixture
 def bob() -> PrivateKey:
     return org_key("org2")
+
+
+@contextmanager
+def listening_on(port: int) -> Iterator[socket.socket]:
+    """Hold 127.0.0.1:`port` as a server would: SO_REUSEADDR, so connections of an earlier test
+    left in TIME_WAIT do not get in the way, and listening, so nothing else can bind it."""
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        yield holder

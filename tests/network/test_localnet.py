@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import stat
 import time
 import tomllib
@@ -22,6 +21,7 @@ from cornerstone.errors import LocalnetError
 from cornerstone.localnet import CONSENSUS_DEFAULTS, Localnet, process
 from cornerstone.localnet.ports import HOST
 from cornerstone.localnet.process import Managed
+from tests.conftest import listening_on
 from tests.network.conftest import LocalnetFactory
 
 pytestmark = pytest.mark.network
@@ -157,11 +157,8 @@ def test_a_port_in_use_is_refused_and_nothing_is_left_running(
     localnets: LocalnetFactory,
 ) -> None:
     net = localnets.make(start=False)
-    with socket.socket() as squatter:
-        squatter.bind((HOST, net.nodes[2].rpc_port))
-        squatter.listen()
-        with pytest.raises(LocalnetError) as refused:
-            net.start()
+    with listening_on(net.nodes[2].rpc_port), pytest.raises(LocalnetError) as refused:
+        net.start()
     message = refused.value.message
     assert f"port {net.nodes[2].rpc_port} on {HOST} is in use" in message
     assert "cornerstone localnet down" in message

@@ -4,7 +4,6 @@ and the CLI's one-sentence errors."""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from cornerstone.errors import LocalnetError
 from cornerstone.localnet import Localnet, down, find_free_base_port
 from cornerstone.localnet import cometbft as cometbft_module
 from cornerstone.localnet.network import FORMAT_VERSION, MANIFEST
+from tests.conftest import listening_on
 
 VERSION = "0.38.26"
 
@@ -244,9 +244,7 @@ def test_cli_up_refuses_a_bad_org_count_in_one_sentence(tmp_path: Path) -> None:
 def test_cli_up_checks_ports_before_creating_anything(tmp_path: Path) -> None:
     base = find_free_base_port(2)
     home = tmp_path / "net"
-    with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", base + 11))
-        squatter.listen()
+    with listening_on(base + 11):
         result = CliRunner().invoke(
             localnet, ["up", "--orgs", "2", "--base-port", str(base), "--home", str(home)]
         )

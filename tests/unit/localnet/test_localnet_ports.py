@@ -14,6 +14,7 @@ from cornerstone.localnet.ports import (
     node_ports,
     port_is_free,
 )
+from tests.conftest import listening_on
 
 
 def test_node_i_uses_ten_ports_from_its_base() -> None:
@@ -51,8 +52,6 @@ def test_a_free_base_has_its_whole_block_free() -> None:
 
 def test_the_search_skips_a_block_with_a_busy_port() -> None:
     first = find_free_base_port(4, rng=random.Random(11))
-    with socket.socket() as listener:
-        listener.bind((HOST, first + 17))
-        listener.listen()
+    with listening_on(first + 17):
         again = find_free_base_port(4, rng=random.Random(11))
     assert again != first
