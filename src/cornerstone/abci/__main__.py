@@ -10,17 +10,29 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-PINNED = {"lmdb": "3.0.0", "cryptography": "50.0.2", "protobuf": "7.36.2"}
-"""Libraries whose behaviour reaches state; every node must run exactly these versions."""
+STATE_LIBRARIES = ("lmdb", "cryptography", "protobuf")
+"""Libraries whose behaviour reaches state: every node must run exactly the pinned versions."""
+
+
+def _pins() -> dict[str, str]:
+    """The exact versions pyproject.toml pins, as the installed package records them."""
+    pins = {}
+    for requirement in metadata.requires("cornerstone") or []:
+        spec = requirement.split(";")[0].strip()
+        name, sep, version = spec.partition("==")
+        if sep:
+            pins[name.strip().lower()] = version.strip()
+    return pins
 
 
 def _refuse_foreign_runtime() -> str | None:
     if sys.version_info[:2] != (3, 11):
         return f"this node needs Python 3.11, not {sys.version.split()[0]}"
-    for name, version in PINNED.items():
+    pins = _pins()
+    for name in STATE_LIBRARIES:
         found = metadata.version(name)
-        if found != version:
-            return f"this node needs {name} {version}, not {found}: run `make setup`"
+        if found != pins[name]:
+            return f"this node needs {name} {pins[name]}, not {found}: run `make setup`"
     return None
 
 
