@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -46,9 +47,9 @@ def test_the_node_refuses_library_versions_other_than_the_pinned_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert node_main._refuse_foreign_runtime() is None
-    real_version = node_main.metadata.version
+    real_version = metadata.version
     monkeypatch.setattr(
-        node_main.metadata,
+        metadata,
         "version",
         lambda name: "0.0.1" if name == "lmdb" else real_version(name),
     )
