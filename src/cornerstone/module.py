@@ -4,6 +4,7 @@ and named invariants. Execution knows modules only through this shape."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -114,8 +115,7 @@ def parse_message(cls: type[Any], args: Mapping[str, encoding.Value]) -> Any:
 
     Raises ValueError with a sentence naming the field; execution turns it into a code.
     """
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
+    fields, hints = _message_shape(cls)
     unknown = sorted(set(args) - set(fields))
     if unknown:
         raise ValueError(f"unknown argument {unknown[0]!r}")
@@ -127,6 +127,13 @@ def parse_message(cls: type[Any], args: Mapping[str, encoding.Value]) -> Any:
             continue
         values[name] = _check(name, hints[name], args[name])
     return cls(**values)
+
+
+@functools.cache
+def _message_shape(cls: type[Any]) -> tuple[dict[str, dataclasses.Field[Any]], dict[str, Any]]:
+    """A message class's fields and resolved type hints (resolving them is slow; classes are
+    fixed, so once per class is enough)."""
+    return {f.name: f for f in dataclasses.fields(cls)}, typing.get_type_hints(cls)
 
 
 def _check(name: str, hint: Any, value: Any) -> Any:

@@ -7,6 +7,7 @@ core/nonce/<Ed25519 key>   -> int, the sender's next nonce
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from cornerstone import encoding
@@ -31,6 +32,12 @@ class ChainParams:
 def get_chain_id(state: Reader) -> str:
     raw = state.get(CHAIN_ID_KEY)
     assert raw is not None, "the chain id is written at genesis"
+    return _chain_id(raw)
+
+
+@functools.lru_cache(maxsize=8)
+def _chain_id(raw: bytes) -> str:
+    # Read for every transaction in every phase; the bytes almost never change.
     value = encoding.decode(raw)
     assert isinstance(value, str)
     return value
@@ -43,6 +50,11 @@ def put_chain_id(state: Writer, chain_id: str) -> None:
 def get_params(state: Reader) -> ChainParams:
     raw = state.get(PARAMS_KEY)
     assert raw is not None, "chain parameters are written at genesis"
+    return _params(raw)
+
+
+@functools.lru_cache(maxsize=8)
+def _params(raw: bytes) -> ChainParams:
     record = encoding.decode(raw)
     assert isinstance(record, dict)
     max_tx_bytes, block_max_gas = record["max_tx_bytes"], record["block_max_gas"]
