@@ -4,7 +4,6 @@ and named invariants. Execution knows modules only through this shape."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -129,11 +128,17 @@ def parse_message(cls: type[Any], args: Mapping[str, encoding.Value]) -> Any:
     return cls(**values)
 
 
-@functools.cache
+_shapes: dict[type[Any], tuple[dict[str, dataclasses.Field[Any]], dict[str, Any]]] = {}
+
+
 def _message_shape(cls: type[Any]) -> tuple[dict[str, dataclasses.Field[Any]], dict[str, Any]]:
     """A message class's fields and resolved type hints (resolving them is slow; classes are
     fixed, so once per class is enough)."""
-    return {f.name: f for f in dataclasses.fields(cls)}, typing.get_type_hints(cls)
+    shape = _shapes.get(cls)
+    if shape is None:
+        shape = {f.name: f for f in dataclasses.fields(cls)}, typing.get_type_hints(cls)
+        _shapes[cls] = shape
+    return shape
 
 
 def _check(name: str, hint: Any, value: Any) -> Any:
