@@ -11,8 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+import nacl.bindings
+import nacl.exceptions
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -39,12 +40,17 @@ class PublicKey:
             raise ValueError(f"an Ed25519 public key is {PUBLIC_KEY_SIZE} bytes")
 
     def verify(self, signature: bytes, message: bytes) -> bool:
-        """True when `signature` is this key's signature of `message`."""
+        """True when `signature` is this key's signature of `message`.
+
+        libsodium does the check: it is about twice as fast as OpenSSL's here, and this runs
+        for every transaction on every node. It also refuses small-order keys and
+        non-canonical signatures, which every node, running the same pinned version, agrees on.
+        """
         if len(signature) != SIGNATURE_SIZE:
             return False
         try:
-            Ed25519PublicKey.from_public_bytes(self.raw).verify(signature, message)
-        except (InvalidSignature, ValueError):
+            nacl.bindings.crypto_sign_open(signature + message, self.raw)
+        except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
             return False
         return True
 

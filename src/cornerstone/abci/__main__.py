@@ -10,7 +10,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-STATE_LIBRARIES = ("lmdb", "cryptography", "protobuf")
+STATE_LIBRARIES = ("lmdb", "cryptography", "pynacl", "protobuf")
 """Libraries whose behaviour reaches state: every node must run exactly the pinned versions."""
 
 
