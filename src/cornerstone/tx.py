@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from cornerstone import encoding
@@ -109,17 +109,7 @@ def sign_transaction(
     _check_names(unsigned)
     body = _body(unsigned)
     signature = key.sign(signing_hash(body))
-    return Transaction(
-        chain_id=chain_id,
-        sender=key.public_key,
-        nonce=Nonce(nonce),
-        module=module,
-        operation=operation,
-        args=args,
-        gas_limit=Gas(gas_limit),
-        signature=signature,
-        raw=body + signature,
-    )
+    return replace(unsigned, signature=signature, raw=body + signature)
 
 
 def _body(tx: Transaction) -> bytes:
