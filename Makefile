@@ -2,7 +2,6 @@
 .PHONY: setup demo test lint unit network bench down clean
 
 PY := .venv/bin/python
-export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
 
 setup:
 	@bash scripts/setup.sh
