@@ -184,3 +184,12 @@ def test_bad_queries_get_a_code_and_a_sentence(chain: TestChain) -> None:
     assert response.code == InvalidArgumentsError.code and "digest" in response.log
     assert "no query at the path" in chain.query("/a/b/c").log
     assert "no state is kept" in chain.query("/store", b"k", height=99).log
+
+
+def test_a_restarted_cometbft_can_resend_what_its_lost_mempool_held(
+    chain: TestChain, alice: PrivateKey
+) -> None:
+    held = make_tx(alice, 0).encode()
+    assert chain.check_tx(held).code == 0
+    chain.info()  # CometBFT restarted: its mempool is gone, the handshake begins with Info
+    assert chain.check_tx(make_tx(alice, 0, args={"digest": digest("resent")}).encode()).code == 0

@@ -107,6 +107,9 @@ class Application:
 
     # ------------------------------------------------------------------ info connection
     def info(self, _req: pb.RequestInfo) -> pb.ResponseInfo:
+        # Info opens every CometBFT handshake. A CometBFT that restarted has an empty mempool,
+        # so the nonces the old one held must not block the senders' next transactions.
+        self._check_state = self._fresh_state()
         height = self.store.height
         return pb.ResponseInfo(
             data="cornerstone",

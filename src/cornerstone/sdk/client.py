@@ -23,7 +23,8 @@ from cornerstone.tx import Transaction, sign_transaction
 
 PROOF_OP_TYPE = "cornerstone/smt/v1"
 NONCE_PREFIX = b"core/nonce/"
-DEFAULT_GAS_LIMIT = 1_000_000
+DEFAULT_GAS_LIMIT = 100_000
+"""Enough for any native operation (a notary anchor uses about 16,000)."""
 
 
 @dataclass(frozen=True, slots=True)
