@@ -40,7 +40,7 @@ class SocketTransport:
 
     def __init__(self, app: Application) -> None:
         self._loop = asyncio.new_event_loop()
-        self._server = AbciServer(app.handle)
+        self._server = AbciServer(app.handle, on_connect=app.connected)
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         port = asyncio.run_coroutine_threadsafe(

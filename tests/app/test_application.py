@@ -191,5 +191,7 @@ def test_a_restarted_cometbft_can_resend_what_its_lost_mempool_held(
 ) -> None:
     held = make_tx(alice, 0).encode()
     assert chain.check_tx(held).code == 0
-    chain.info()  # CometBFT restarted: its mempool is gone, the handshake begins with Info
+    chain.info()  # anyone may ask (the /abci_info RPC): the mempool's view must not change
+    assert chain.check_tx(make_tx(alice, 1).encode()).code == 0
+    chain.app.connected()  # CometBFT restarted and reconnected: its mempool is gone
     assert chain.check_tx(make_tx(alice, 0, args={"digest": digest("resent")}).encode()).code == 0

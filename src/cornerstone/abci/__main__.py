@@ -61,7 +61,7 @@ async def _run(host: str, port: int, data: Path) -> None:
 
     store = Store(data)
     app = Application(store)
-    server = AbciServer(app.handle)
+    server = AbciServer(app.handle, on_connect=app.connected)
     await server.start(host, port)
     logging.getLogger("cornerstone").info(
         "listening on %s:%d at height %d", host, port, store.height

@@ -106,10 +106,13 @@ class Application:
         return State(self.store, self._genesis)
 
     # ------------------------------------------------------------------ info connection
-    def info(self, _req: pb.RequestInfo) -> pb.ResponseInfo:
-        # Info opens every CometBFT handshake. A CometBFT that restarted has an empty mempool,
-        # so the nonces the old one held must not block the senders' next transactions.
+    def connected(self) -> None:
+        """A CometBFT opened a connection: it has (re)started, with an empty mempool, so the
+        nonces the previous one held must not block the senders' next transactions. (Info
+        cannot be the signal: the public /abci_info RPC sends the same request.)"""
         self._check_state = self._fresh_state()
+
+    def info(self, _req: pb.RequestInfo) -> pb.ResponseInfo:
         height = self.store.height
         return pb.ResponseInfo(
             data="cornerstone",

@@ -29,8 +29,9 @@ Handler = Callable[[pb.Request], pb.Response]
 class AbciServer:
     """Serves one handler to every connection CometBFT opens."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, on_connect: Callable[[], None] | None = None) -> None:
         self._handler = handler
+        self._on_connect = on_connect
         self._server: asyncio.Server | None = None
         self.connections = 0
 
@@ -53,6 +54,8 @@ class AbciServer:
         self.connections += 1
         peer = writer.get_extra_info("peername")
         log.info("ABCI connection from %s", peer)
+        if self._on_connect is not None:
+            self._on_connect()
         buffer = bytearray()
         try:
             while True:
