@@ -136,11 +136,6 @@ class FutureNonceError(AuthError):
     template = "nonce {got} of {sender} is ahead; the next nonce is {expected}"
 
 
-class DuplicateTransactionError(AuthError):
-    code = 25
-    template = "this transaction was already submitted"
-
-
 class RoutingError(TransactionError):
     pass
 
