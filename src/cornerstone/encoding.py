@@ -19,7 +19,7 @@ bytes (and therefore the app hash) never depend on insertion order or on a libra
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 Value: TypeAlias = "bool | int | bytes | str | Sequence[Value] | Mapping[str, Value] | None"
 
@@ -27,6 +27,8 @@ MAX_DEPTH = 32
 """Deepest nesting of lists and maps accepted, so hostile input cannot exhaust the stack."""
 
 _NONE, _FALSE, _TRUE, _INT, _BYTES, _STR, _LIST, _MAP = range(8)
+_SMALL = tuple(bytes((n,)) for n in range(0x80))
+"""The one-byte varints, made once."""
 
 
 class DecodeError(ValueError):
@@ -35,6 +37,8 @@ class DecodeError(ValueError):
 
 # ---------------------------------------------------------------------------- varints
 def encode_uvarint(n: int) -> bytes:
+    if 0 <= n < 0x80:
+        return _SMALL[n]
     if n < 0:
         raise ValueError("a varint is never negative")
     out = bytearray()
@@ -50,6 +54,8 @@ def encode_uvarint(n: int) -> bytes:
 
 def decode_uvarint(data: bytes, pos: int, *, max_bytes: int = 10) -> tuple[int, int]:
     """Read a shortest-form varint at `pos`; return (value, next position)."""
+    if pos < len(data) and data[pos] < 0x80:  # one byte: most lengths and counts
+        return data[pos], pos + 1
     result = 0
     shift = 0
     for i in range(max_bytes):
@@ -76,6 +82,26 @@ def encode(value: Value) -> bytes:
 def _encode(value: Value, out: bytearray, depth: int) -> None:
     if depth > MAX_DEPTH:
         raise ValueError(f"values nest deeper than {MAX_DEPTH} levels")
+    # Exact types first: this runs for every record a block writes.
+    kind = type(value)
+    if kind is bytes:
+        blob = cast(bytes, value)
+        out.append(_BYTES)
+        out += encode_uvarint(len(blob))
+        out += blob
+        return
+    if kind is str:
+        raw = cast(str, value).encode("utf-8")
+        out.append(_STR)
+        out += encode_uvarint(len(raw))
+        out += raw
+        return
+    if kind is int:
+        number = cast(int, value)
+        out.append(_INT)
+        out.append(1 if number < 0 else 0)
+        out += encode_uvarint(abs(number))
+        return
     if value is None:
         out.append(_NONE)
     elif value is True:
@@ -96,12 +122,13 @@ def _encode(value: Value, out: bytearray, depth: int) -> None:
         out += encode_uvarint(len(raw))
         out += raw
     elif isinstance(value, Mapping):
-        items = sorted((k.encode("utf-8"), v) for k, v in _str_keys(value))
+        # Python orders str by code point, which is the order of their UTF-8 bytes.
         out.append(_MAP)
-        out += encode_uvarint(len(items))
-        for key, item in items:
-            out += encode_uvarint(len(key))
-            out += key
+        out += encode_uvarint(len(value))
+        for key, item in sorted(value.items()):
+            if type(key) is not str:
+                raise TypeError("map keys must be strings")
+            out += _map_key(key)
             _encode(item, out, depth + 1)
     elif isinstance(value, (list, tuple)):
         out.append(_LIST)
@@ -112,11 +139,19 @@ def _encode(value: Value, out: bytearray, depth: int) -> None:
         raise TypeError(f"cannot encode a value of type {type(value).__name__}")
 
 
-def _str_keys(value: Mapping[str, Value]) -> list[tuple[str, Value]]:
-    for key in value:
-        if not isinstance(key, str):
-            raise TypeError("map keys must be strings")
-    return list(value.items())
+_KEYS: dict[str, bytes] = {}
+_KEYS_CAPACITY = 4096
+
+
+def _map_key(key: str) -> bytes:
+    """A map key's length-prefixed UTF-8, kept for the field names every record repeats."""
+    encoded = _KEYS.get(key)
+    if encoded is None:
+        raw = key.encode("utf-8")
+        encoded = encode_uvarint(len(raw)) + raw
+        if len(_KEYS) < _KEYS_CAPACITY:
+            _KEYS[key] = encoded
+    return encoded
 
 
 def decode(data: bytes) -> Value:

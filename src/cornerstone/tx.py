@@ -75,7 +75,9 @@ class Transaction:
 
     @property
     def signing_hash(self) -> bytes:
-        return signing_hash(_body(self))
+        # The canonical bytes minus the signature are the body: no need to encode it again.
+        body = self.raw[:-SIGNATURE_SIZE] if self.raw else _body(self)
+        return signing_hash(body)
 
     def encode(self) -> bytes:
         return self.raw or _body(self) + self.signature
