@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import logging
+import os
 import signal
 import sys
 from importlib import metadata
@@ -51,7 +53,18 @@ def main() -> None:
         print(f"cornerstone: {problem}", file=sys.stderr)
         raise SystemExit(2)
     host, _, port = args.listen.rpartition(":")
-    asyncio.run(_run(host, int(port), args.data))
+    profile_dir = os.environ.get("CORNERSTONE_PROFILE")
+    if not profile_dir:
+        asyncio.run(_run(host, int(port), args.data))
+        return
+    # For developers: a cProfile of the whole node, written when it stops.
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        asyncio.run(_run(host, int(port), args.data))
+    finally:
+        profiler.disable()
+        profiler.dump_stats(Path(profile_dir) / f"app-{os.getpid()}.prof")
 
 
 async def _run(host: str, port: int, data: Path) -> None:

@@ -85,6 +85,10 @@ _FORMAT_KEY: Final = b"format"
 _HEAD_KEY: Final = b"head"
 
 
+READ_CACHE_ENTRIES = 100_000
+"""Committed values `Store.get` keeps in memory (emptied when full; entries are small)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PendingCommit:
     """A block's effect on the store, computed but not yet persisted.
@@ -120,6 +124,7 @@ class Store:
             metasync=True,
             readahead=False,  # reads are random: the tree is addressed by hash
         )
+        self._cache: dict[bytes, bytes | None] = {}
         try:
             self._values = self._env.open_db(b"values")
             self._nodes = self._env.open_db(b"nodes")
@@ -163,11 +168,24 @@ class Store:
         return self._head[1]
 
     def get(self, key: bytes) -> bytes | None:
-        """The latest committed value of `key`, or None."""
+        """The latest committed value of `key`, or None.
+
+        Answers repeat reads from memory: every transaction is checked about four times
+        (CheckTx, recheck, proposal, block), each time reading the chain's rules, the sender's
+        membership and nonce. The store is the only writer, and `commit` updates cached keys
+        once the block is durable, so the cache is always exact.
+        """
+        cache = self._cache
+        if key in cache:
+            return cache[key]
         if not 0 < len(key) <= MAX_KEY_SIZE:
             return None
         with self._env.begin(db=self._values) as txn:
-            return txn.get(key)
+            value: bytes | None = txn.get(key)
+        if len(cache) >= READ_CACHE_ENTRIES:
+            cache.clear()
+        cache[key] = value
+        return value
 
     def iterate(self, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
         """Committed (key, value) pairs whose key starts with `prefix`, in key order.
@@ -289,6 +307,11 @@ class Store:
                     txn.put(name, data, db=self._meta)
             txn.put(_HEAD_KEY, _height_key(pending.height) + pending.root, db=self._system)
         self._head = (pending.height, pending.root)
+        # Only now is the block durable: the cache may show its writes.
+        cache = self._cache
+        for key, value in pending.writes.items():
+            if key in cache:
+                cache[key] = value
 
     def _read_head(self, txn: lmdb.Transaction[bytes]) -> tuple[int, bytes]:
         head = txn.get(_HEAD_KEY, db=self._system)

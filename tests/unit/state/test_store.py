@@ -350,3 +350,21 @@ def test_a_killed_writer_leaves_the_last_committed_block_whole(tmp_path: Path) -
             assert dict(store.iterate(b"")) == dict(expected.iterate(b""))
             assert store.get(b"last-height") == store.get_meta(b"h") == b"%d" % store.height
             assert_tree_matches_values(store)
+
+
+def test_the_read_cache_always_shows_the_committed_value(tmp_path: Path) -> None:
+    store = Store(tmp_path / "cached")
+    try:
+        store.commit(store.compute(1, {b"a": b"1", b"b": b"2"}))
+        assert (store.get(b"a"), store.get(b"b"), store.get(b"c")) == (b"1", b"2", None)
+        pending = store.compute(2, {b"a": b"one", b"b": None, b"c": b"3"})
+        assert store.get(b"a") == b"1", "a computed block is not visible before its commit"
+        store.commit(pending)
+        assert (store.get(b"a"), store.get(b"b"), store.get(b"c")) == (b"one", None, b"3")
+    finally:
+        store.close()
+    reopened = Store(tmp_path / "cached")
+    try:
+        assert (reopened.get(b"a"), reopened.get(b"b"), reopened.get(b"c")) == (b"one", None, b"3")
+    finally:
+        reopened.close()
