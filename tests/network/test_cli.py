@@ -64,6 +64,23 @@ def test_demo_then_transactions_and_proven_queries(
     found = cornerstone("query", "notary", "--digest", digest, home=home)
     assert '"org": "org2"' in found.stdout and "proof: verified" in found.stdout
 
+    revised = cornerstone(
+        "tx",
+        "notary",
+        "revise",
+        "--key",
+        "org2",
+        "--document",
+        digest,
+        "--digest",
+        "ef" * 32,
+        home=home,
+    )
+    assert "notary.revised" in revised.stdout
+    by_revision = cornerstone("query", "notary", "--digest", "ef" * 32, home=home)
+    assert '"revision": 1' in by_revision.stdout and f'"document": "{digest}"' in by_revision.stdout
+    assert "proof: verified" in by_revision.stdout
+
     absent = cornerstone("query", "notary", "--digest", "ab" * 32, home=home, check=False)
     assert absent.returncode == 3 and "proven absent" in absent.stdout
 

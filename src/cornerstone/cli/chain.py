@@ -179,16 +179,18 @@ def query_notary(file: Path | None, digest: str | None, home: Path, node_url: st
     """Look up a document by the digest of any of its versions; the records are proven."""
     wanted = _digest(file, digest)
     with Client(resolve_node(home, node_url)) as client:
-        entry = client.read_verified(hash_key(wanted))
-        if entry.value is None:
-            click.echo(
-                f"not anchored: proven absent at height {entry.height} "
-                f"(app hash {entry.app_hash.hex()})"
-            )
-            raise SystemExit(3)
-        found = encoding.decode(entry.value)
-        assert isinstance(found, dict) and isinstance(found["document"], bytes)
-        record = client.read_verified(doc_key(found["document"]), height=entry.height)
+        record = client.read_verified(doc_key(wanted))
+        if record.value is None:  # not an original: perhaps a revision
+            entry = client.read_verified(hash_key(wanted), height=record.height)
+            if entry.value is None:
+                click.echo(
+                    f"not anchored: proven absent at height {entry.height} "
+                    f"(app hash {entry.app_hash.hex()})"
+                )
+                raise SystemExit(3)
+            found = encoding.decode(entry.value)
+            assert isinstance(found, dict) and isinstance(found["document"], bytes)
+            record = client.read_verified(doc_key(found["document"]), height=entry.height)
         answer = client.query("notary", "lookup", digest=wanted)
     click.echo(json.dumps(_jsonable(answer), indent=2))
     click.echo(

@@ -83,7 +83,6 @@ def validate(document: Mapping[str, Any]) -> None:
 def init(state: Writer, document: Mapping[str, Any]) -> None:
     for doc, revisions in _parse(document):
         put_document(state, doc)
-        put_digest_entry(state, doc.digest, DigestEntry(document=doc.digest, revision=0))
         for rev in revisions:
             put_revision(state, doc.digest, rev)
             put_digest_entry(

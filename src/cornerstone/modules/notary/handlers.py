@@ -15,7 +15,7 @@ from cornerstone.modules.notary.state import (
     DigestEntry,
     Document,
     Revision,
-    get_digest_entry,
+    find_digest,
     get_document,
     put_digest_entry,
     put_document,
@@ -24,7 +24,7 @@ from cornerstone.modules.notary.state import (
 
 
 def _refuse_known(state: Writer, digest: bytes) -> None:
-    known = get_digest_entry(state, digest)
+    known = find_digest(state, digest)
     if known is not None:
         raise AlreadyAnchoredError(
             digest=digest.hex(), document=known.document.hex(), revision=known.revision
@@ -45,7 +45,6 @@ def anchor(state: Writer, ctx: Context, msg: Anchor) -> Events:
             revisions=0,
         ),
     )
-    put_digest_entry(state, msg.digest, DigestEntry(document=msg.digest, revision=0))
     return (
         Event(
             "notary.anchored",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from cornerstone.module import Reader
 from cornerstone.modules.notary.state import (
+    DigestEntry,
+    find_digest,
     get_document,
     get_revision,
     iter_digest_entries,
@@ -15,11 +17,16 @@ def every_digest_points_to_its_version(state: Reader) -> None:
     for digest, entry in iter_digest_entries(state):
         doc = get_document(state, entry.document)
         assert doc is not None, f"digest {digest.hex()} points to a missing document"
-        if entry.revision == 0:
-            assert digest == doc.digest, f"digest {digest.hex()} is not its document's"
-        else:
-            rev = get_revision(state, doc.digest, entry.revision)
-            assert rev is not None and rev.digest == digest, f"revision of {digest.hex()} differs"
+        assert entry.revision >= 1, f"digest {digest.hex()} has an entry for an original"
+        assert get_document(state, digest) is None, f"digest {digest.hex()} is also a document"
+        rev = get_revision(state, doc.digest, entry.revision)
+        assert rev is not None and rev.digest == digest, f"revision of {digest.hex()} differs"
+    for doc in iter_documents(state):
+        for number in range(1, doc.revisions + 1):
+            rev = get_revision(state, doc.digest, number)
+            assert rev is not None
+            found = find_digest(state, rev.digest)
+            assert found == DigestEntry(doc.digest, number), f"revision {number} is not indexed"
 
 
 def revisions_are_numbered_without_gaps(state: Reader) -> None:

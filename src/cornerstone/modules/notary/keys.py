@@ -5,8 +5,9 @@ notary/doc/<digest 32>                -> {"owner": bytes, "org": str, "height": 
 notary/rev/<digest 32><n, 4 bytes BE> -> {"digest": bytes, "height": int, "time": int,
                                           "metadata": map}          (n = 1, 2, ...)
 notary/hash/<digest 32>               -> {"document": bytes, "revision": int}
-                                         (every digest the notary knows; revision 0 is the
-                                          original), so any version can be looked up
+                                         (the digest of each revision, so any version can be
+                                          looked up; an original is found by its doc key, so
+                                          anchoring writes one key, not two)
 """
 
 DOC_PREFIX = b"notary/doc/"

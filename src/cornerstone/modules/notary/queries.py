@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cornerstone import encoding
 from cornerstone.module import Reader
-from cornerstone.modules.notary.state import get_digest_entry, get_document, get_revision
+from cornerstone.modules.notary.state import find_digest, get_document, get_revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class Lookup:
 
 
 def lookup(state: Reader, query: Lookup) -> encoding.Value:
-    entry = get_digest_entry(state, query.digest)
+    entry = find_digest(state, query.digest)
     if entry is None:
         return None
     doc = get_document(state, entry.document)

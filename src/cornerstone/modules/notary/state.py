@@ -133,7 +133,15 @@ def put_revision(state: Writer, document: bytes, revision: Revision) -> None:
     state.set(rev_key(document, revision.number), encoding.encode(record))
 
 
+def find_digest(state: Reader, digest: bytes) -> DigestEntry | None:
+    """Where any known digest belongs: an original (revision 0) or a revision."""
+    if state.get(doc_key(digest)) is not None:
+        return DigestEntry(document=digest, revision=0)
+    return get_digest_entry(state, digest)
+
+
 def get_digest_entry(state: Reader, digest: bytes) -> DigestEntry | None:
+    """The entry of a revision's digest (originals have none: see `find_digest`)."""
     raw = state.get(hash_key(digest))
     if raw is None:
         return None
