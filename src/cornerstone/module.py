@@ -176,8 +176,3 @@ def _check(name: str, hint: Any, value: Any) -> Any:
             raise ValueError(f"the argument {name!r} must be a list")
         return tuple(_check(f"{name}[]", item_type, v) for v in value)
     raise TypeError(f"message field type {hint!r} is not supported")
-
-
-def message_args(message: Any) -> dict[str, encoding.Value]:
-    """The arguments map of a message dataclass: the inverse of `parse_message`."""
-    return {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}

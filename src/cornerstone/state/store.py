@@ -110,8 +110,33 @@ class PendingCommit:
     """What `Store` writes to its nodes table (LMDB key -> record); empty from MemoryStore."""
 
 
+class _Head:
+    """What both stores share: the last committed height and root, and `with` support."""
+
+    _head: tuple[int, bytes]
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def height(self) -> int:
+        """The last committed height; 0 before the first commit."""
+        return self._head[0]
+
+    @property
+    def root(self) -> bytes:
+        """The app hash at `height` (EMPTY before the first commit)."""
+        return self._head[1]
+
+
 # ---------------------------------------------------------------------------- LMDB store
-class Store:
+class Store(_Head):
     """Committed state in an LMDB environment in directory `path` (created if missing)."""
 
     def __init__(self, path: str | os.PathLike[str], *, map_size: int = DEFAULT_MAP_SIZE) -> None:
@@ -150,22 +175,7 @@ class Store:
         """Close the environment; the store cannot be used afterwards. Idempotent."""
         self._env.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     # ------------------------------------------------------------------ reads
-    @property
-    def height(self) -> int:
-        """The last committed height; 0 before the first commit."""
-        return self._head[0]
-
-    @property
-    def root(self) -> bytes:
-        """The app hash at `height` (EMPTY before the first commit)."""
-        return self._head[1]
 
     def get(self, key: bytes) -> bytes | None:
         """The latest committed value of `key`, or None.
@@ -389,7 +399,7 @@ def _records(
 
 
 # ---------------------------------------------------------------------------- in memory
-class MemoryStore:
+class MemoryStore(_Head):
     """The same API as `Store`, in dicts, persisting nothing (for tests and tools)."""
 
     def __init__(self) -> None:
@@ -403,22 +413,6 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release; here for the same API as `Store`."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    @property
-    def height(self) -> int:
-        """The last committed height; 0 before the first commit."""
-        return self._head[0]
-
-    @property
-    def root(self) -> bytes:
-        """The app hash at `height` (EMPTY before the first commit)."""
-        return self._head[1]
 
     def get(self, key: bytes) -> bytes | None:
         """The latest committed value of `key`, or None."""
