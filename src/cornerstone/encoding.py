@@ -154,6 +154,29 @@ def _map_key(key: str) -> bytes:
     return encoded
 
 
+def encode_int(number: int) -> bytes:
+    """`encode(number)` for an int, without the dispatch: counters are written for every
+    transaction."""
+    if 0 <= number < 0x80:
+        return _INT_SMALL[number]
+    return (_INT_NEGATIVE if number < 0 else _INT_POSITIVE) + encode_uvarint(abs(number))
+
+
+def decode_int(data: bytes) -> int:
+    """`decode(data)` where the value must be an int; DecodeError otherwise."""
+    if len(data) == 3 and data[0] == _INT and data[1] == 0 and data[2] < 0x80:
+        return data[2]
+    value = decode(data)
+    if type(value) is not int:
+        raise DecodeError("the value is not an integer")
+    return value
+
+
+_INT_POSITIVE = bytes((_INT, 0))
+_INT_NEGATIVE = bytes((_INT, 1))
+_INT_SMALL = tuple(_INT_POSITIVE + _SMALL[n] for n in range(0x80))
+
+
 def decode(data: bytes) -> Value:
     """The value whose canonical encoding is exactly `data`; DecodeError otherwise."""
     value, pos = _decode(data, 0, 0)

@@ -13,6 +13,7 @@ network. The two transports take identical requests, so one test body covers bot
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import socket
 import threading
@@ -140,16 +141,29 @@ class TestChain:
 
     def process(self, txs: Sequence[bytes]) -> bool:
         request = pb.RequestProcessProposal(
-            txs=list(txs), height=self.height + 1, time=_timestamp(self.time_ns + BLOCK_INTERVAL_NS)
+            txs=list(txs),
+            height=self.height + 1,
+            time=_timestamp(self.time_ns + BLOCK_INTERVAL_NS),
+            hash=self._block_hash(txs),
         )
         status = self.call(pb.Request(process_proposal=request)).process_proposal.status
         return status == pb.ResponseProcessProposal.ACCEPT
 
     def finalize(self, txs: Sequence[bytes]) -> pb.ResponseFinalizeBlock:
         request = pb.RequestFinalizeBlock(
-            txs=list(txs), height=self.height + 1, time=_timestamp(self.time_ns + BLOCK_INTERVAL_NS)
+            txs=list(txs),
+            height=self.height + 1,
+            time=_timestamp(self.time_ns + BLOCK_INTERVAL_NS),
+            hash=self._block_hash(txs),
         )
         return self.call(pb.Request(finalize_block=request)).finalize_block
+
+    def _block_hash(self, txs: Sequence[bytes]) -> bytes:
+        """A stand-in for the header hash CometBFT sends: it differs whenever the block does."""
+        digest = hashlib.sha256(f"{self.chain_id}/{self.height + 1}/{self.time_ns}".encode())
+        for tx in txs:
+            digest.update(hashlib.sha256(tx).digest())
+        return digest.digest()
 
     def commit(self) -> None:
         self.call(pb.Request(commit=pb.RequestCommit()))

@@ -152,6 +152,31 @@ def test_process_rejects_a_block_with_an_invalid_transaction(
     assert not chain.process([b"\x01junk"])
 
 
+def test_finalize_runs_the_decided_block_not_another_proposal_it_executed(
+    chain: TestChain, alice: PrivateKey, tmp_path: Path
+) -> None:
+    # ProcessProposal executes each proposal; FinalizeBlock may reuse that only for the same
+    # block. Three proposals at one height (three rounds), then the second one is decided.
+    proposals = [
+        [make_tx(alice, 0, args={"digest": digest(name), "metadata": {}}).encode()]
+        for name in ("first", "second", "third")
+    ]
+    for txs in proposals:
+        assert chain.process(txs)
+    decided = chain.finalize(proposals[1])
+    chain.commit()
+    assert [
+        chain.app.store.get(doc_key(digest(n))) is not None for n in ("first", "second", "third")
+    ] == [False, True, False]
+
+    # The same block run with no proposal step at all ends with the same results and hash.
+    store = Store(tmp_path / "fresh")
+    fresh = TestChain.in_process(store)
+    fresh.init_chain(genesis())
+    assert fresh.finalize(proposals[1]) == decided
+    store.close()
+
+
 def test_out_of_gas_rolls_back_the_handler_but_uses_the_nonce(
     chain: TestChain, alice: PrivateKey
 ) -> None:

@@ -76,3 +76,15 @@ def test_unencodable_values_are_refused() -> None:
 def test_uvarint_round_trip(n: int) -> None:
     raw = encode_uvarint(n)
     assert decode_uvarint(raw, 0) == (n, len(raw))
+
+
+@pytest.mark.parametrize("n", [0, 1, 127, 128, 300, 2**63, -1, -128, -(2**70)])
+def test_int_fast_path_is_the_general_encoding(n: int) -> None:
+    assert encoding.encode_int(n) == encode(n)
+    assert encoding.decode_int(encode(n)) == n
+
+
+@pytest.mark.parametrize("data", [encode("7"), encode(True), b"\x03\x00\x80\x00", b"\x03\x01\x00"])
+def test_int_fast_path_refuses_what_decode_refuses(data: bytes) -> None:
+    with pytest.raises(DecodeError):
+        encoding.decode_int(data)

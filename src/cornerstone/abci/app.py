@@ -2,10 +2,12 @@
 and the results back. No decision is made here.
 
 Life of a block: CheckTx admits transactions to the mempool against `_check_state`;
-PrepareProposal and ProcessProposal run the same check on a scratch state; FinalizeBlock runs
-`apply_block` and keeps the result pending; Commit persists it in one LMDB transaction. A crash
-at any point loses at most the pending block, which CometBFT replays after `Info` tells it the
-last committed height.
+PrepareProposal runs the same check on a scratch state; ProcessProposal executes the proposal
+on a scratch state (refusing it if any transaction fails its check) and keeps the result by
+block hash; FinalizeBlock takes that result for the decided block, or runs `apply_block` when it
+has none, and keeps it pending; Commit persists it in one LMDB transaction. A crash at any point
+loses at most the pending block, which CometBFT replays after `Info` tells it the last committed
+height.
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ from cornerstone.errors import (
 from cornerstone.execution import (
     Block,
     BlockResult,
+    InvalidProposal,
     apply_block,
     check_transaction,
+    execute_proposal,
     init_chain,
     run_query,
     select_transactions,
-    verify_proposal,
 )
 from cornerstone.execution.chain import get_params
 from cornerstone.module import Event
@@ -56,6 +59,9 @@ class Application:
         self._genesis: dict[bytes, bytes | None] = {}
         """Genesis writes, until the first block commits them."""
         self._pending: BlockResult | None = None
+        self._executed: dict[tuple[int, bytes], BlockResult] = {}
+        """Proposals this node executed in ProcessProposal, by height and block hash, until
+        FinalizeBlock takes the decided one."""
         self._check_state = self._fresh_state()
         self._handlers: dict[str, Callable[[pb.Request], pb.Response]] = {
             "echo": lambda r: pb.Response(echo=pb.ResponseEcho(message=r.echo.message)),
@@ -111,6 +117,7 @@ class Application:
         nonces the previous one held must not block the senders' next transactions. (Info
         cannot be the signal: the public /abci_info RPC sends the same request.)"""
         self._check_state = self._fresh_state()
+        self._executed.clear()
 
     def info(self, _req: pb.RequestInfo) -> pb.ResponseInfo:
         height = self.store.height
@@ -203,20 +210,22 @@ class Application:
 
     def process_proposal(self, req: pb.RequestProcessProposal) -> pb.ResponseProcessProposal:
         state = self._fresh_state()
-        params = get_params(state)
-        reason = verify_proposal(state, req.txs, max_gas=params.block_max_gas)
-        if reason is not None:
-            log.warning("rejecting the proposal for height %d: %s", req.height, reason)
+        try:
+            result = execute_proposal(state, _block(req), max_gas=get_params(state).block_max_gas)
+        except InvalidProposal as invalid:
+            log.warning("rejecting the proposal for height %d: %s", req.height, invalid.reason)
             return pb.ResponseProcessProposal(status=pb.ResponseProcessProposal.REJECT)
+        if req.hash:  # CometBFT always sends it; without it the block has no identity
+            self._executed[(req.height, req.hash)] = result
         return pb.ResponseProcessProposal(status=pb.ResponseProcessProposal.ACCEPT)
 
     def finalize_block(self, req: pb.RequestFinalizeBlock) -> pb.ResponseFinalizeBlock:
-        block = Block(
-            height=Height(req.height),
-            time=Timestamp(req.time.seconds * 1_000_000_000 + req.time.nanos),
-            txs=tuple(req.txs),
-        )
-        result = apply_block(self._fresh_state(), block)
+        # The block was usually executed already when it was proposed (same height, same hash:
+        # same transactions, time and parent state); if not, e.g. after a restart, run it now.
+        result = self._executed.pop((req.height, req.hash), None)
+        if result is None:
+            result = apply_block(self._fresh_state(), _block(req))
+        self._executed.clear()
         self._pending = result
         return pb.ResponseFinalizeBlock(
             tx_results=[
@@ -241,6 +250,14 @@ class Application:
         self._genesis = {}
         self._check_state = self._fresh_state()
         return pb.ResponseCommit()
+
+
+def _block(req: pb.RequestProcessProposal | pb.RequestFinalizeBlock) -> Block:
+    return Block(
+        height=Height(req.height),
+        time=Timestamp(req.time.seconds * 1_000_000_000 + req.time.nanos),
+        txs=tuple(req.txs),
+    )
 
 
 def _event(event: Event) -> pb.Event:

@@ -4,12 +4,13 @@ from cornerstone.execution.block import (
     Block,
     BlockResult,
     CheckedTx,
+    InvalidProposal,
     TxResult,
     apply_block,
     check_transaction,
+    execute_proposal,
     init_chain,
     select_transactions,
-    verify_proposal,
 )
 from cornerstone.execution.query import run_query
 
@@ -17,11 +18,12 @@ __all__ = [
     "Block",
     "BlockResult",
     "CheckedTx",
+    "InvalidProposal",
     "TxResult",
     "apply_block",
     "check_transaction",
+    "execute_proposal",
     "init_chain",
     "run_query",
     "select_transactions",
-    "verify_proposal",
 ]

@@ -207,20 +207,57 @@ def apply_block(state: State, block: Block) -> BlockResult:
 
     Deterministic: the same state and block give byte-identical results on every node.
     """
+    return _run_block(state, block, max_gas=None)
+
+
+def execute_proposal(state: State, block: Block, *, max_gas: int) -> BlockResult:
+    """ProcessProposal: execute a proposed block exactly as `apply_block` would, or raise
+    InvalidProposal when a transaction fails its checks or the block asks for more than
+    `max_gas` (negative: no limit).
+
+    Executing here rather than only checking lets FinalizeBlock reuse the result when the
+    same block is decided, so each node runs a block once instead of checking it and then
+    running it.
+    """
+    return _run_block(state, block, max_gas=max_gas)
+
+
+class InvalidProposal(Exception):
+    """A proposed block that every correct node refuses."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _run_block(state: State, block: Block, *, max_gas: int | None) -> BlockResult:
+    """The one loop over a block's transactions; `max_gas` None runs a decided block, anything
+    else checks a proposal too."""
     chain_id = get_chain_id(state)
-    results = tuple(_apply_transaction(state, block, chain_id, raw) for raw in block.txs)
+    results: list[TxResult] = []
+    used_gas = 0
+    for index, raw in enumerate(block.txs):
+        try:
+            checked = check_transaction(state, raw)
+        except TransactionError as error:
+            if max_gas is not None:
+                raise InvalidProposal(f"transaction {index}: {error.message}") from None
+            # Only a faulty proposer gets here: ProcessProposal refuses such blocks.
+            results.append(TxResult.failed(error, gas_wanted=0, gas_used=0))
+            continue
+        used_gas += checked.tx.gas_limit
+        if max_gas is not None and 0 <= max_gas < used_gas:
+            raise InvalidProposal(f"the transactions ask for more than the block's {max_gas} gas")
+        results.append(_apply_transaction(state, block, chain_id, raw, checked))
     pending = state.commitment(block.height)
     return BlockResult(
-        height=block.height, tx_results=results, app_hash=pending.root, pending=pending
+        height=block.height, tx_results=tuple(results), app_hash=pending.root, pending=pending
     )
 
 
-def _apply_transaction(state: State, block: Block, chain_id: str, raw: bytes) -> TxResult:
-    try:
-        checked = check_transaction(state, raw)
-    except TransactionError as error:
-        # Only a faulty proposer gets here: ProcessProposal refuses such blocks.
-        return TxResult.failed(error, gas_wanted=0, gas_used=0)
+def _apply_transaction(
+    state: State, block: Block, chain_id: str, raw: bytes, checked: CheckedTx
+) -> TxResult:
     tx = checked.tx
     ctx = Context(
         chain_id=chain_id,
@@ -293,20 +330,6 @@ def select_transactions(
         used_bytes += len(raw)
         used_gas += checked.tx.gas_limit
     return chosen
-
-
-def verify_proposal(state: State, txs: Sequence[bytes], *, max_gas: int) -> str | None:
-    """ProcessProposal: None when every transaction is valid in order, else why not."""
-    used_gas = 0
-    for index, raw in enumerate(txs):
-        try:
-            checked = check_transaction(state, raw)
-        except TransactionError as error:
-            return f"transaction {index}: {error.message}"
-        used_gas += checked.tx.gas_limit
-        if max_gas >= 0 and used_gas > max_gas:
-            return f"the transactions ask for more than the block's {max_gas} gas"
-    return None
 
 
 # ---------------------------------------------------------------------------- genesis

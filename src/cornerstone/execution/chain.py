@@ -74,10 +74,8 @@ def get_nonce(state: Reader, sender: bytes) -> Nonce:
     raw = state.get(NONCE_PREFIX + sender)
     if raw is None:
         return Nonce(0)
-    value = encoding.decode(raw)
-    assert isinstance(value, int)
-    return Nonce(value)
+    return Nonce(encoding.decode_int(raw))
 
 
 def put_nonce(state: Writer, sender: bytes, nonce: Nonce) -> None:
-    state.set(NONCE_PREFIX + sender, encoding.encode(nonce))
+    state.set(NONCE_PREFIX + sender, encoding.encode_int(nonce))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -54,9 +55,15 @@ def get_member(state: Reader, public_key: bytes) -> Member | None:
     raw = state.get(member_key(public_key))
     if raw is None:
         return None
+    return Member(public_key=public_key, org=_member_org(raw))
+
+
+@functools.lru_cache(maxsize=4096)
+def _member_org(raw: bytes) -> str:
+    # Read for every transaction in every phase; a pure function of the record's bytes.
     record = encoding.decode(raw)
     assert isinstance(record, dict)
-    return Member(public_key=public_key, org=str(record["org"]))
+    return str(record["org"])
 
 
 def put_member(state: Writer, member: Member) -> None:
