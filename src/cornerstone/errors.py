@@ -11,6 +11,7 @@
     │   ├── AuthError                 chain, signature, sender, nonce (codes 20-39)
     │   ├── RoutingError              unknown module or operation, bad arguments (codes 40-59)
     │   ├── GasError                  gas limit and metering (codes 60-79)
+    │   ├── CertificateError          sender certificates, codespace "identity" (identity/errors.py)
     │   └── <module errors>           each module registers its own range (notary: 1000-1099)
     └── ProofError                    a state proof does not verify (code 90)
 

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from cornerstone.cli.ca import ca
 from cornerstone.cli.chain import keys, query, tx
 from cornerstone.cli.demo import demo
 from cornerstone.cli.localnet import localnet
@@ -23,6 +24,7 @@ cli.add_command(keys)
 cli.add_command(tx)
 cli.add_command(query)
 cli.add_command(demo)
+cli.add_command(ca)
 
 
 def main() -> None:
