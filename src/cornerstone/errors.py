@@ -137,6 +137,19 @@ class FutureNonceError(AuthError):
     template = "nonce {got} of {sender} is ahead; the next nonce is {expected}"
 
 
+class NotPermittedError(AuthError):
+    code = 25
+    template = "{org} may not send {resource}: its policy is {policy}"
+
+
+class NeedsProposalError(AuthError):
+    code = 26
+    template = (
+        "{resource} needs the approval of {needed} organizations ({policy}): submit it as a "
+        "governance proposal"
+    )
+
+
 class RoutingError(TransactionError):
     pass
 
@@ -199,6 +212,11 @@ class HeightNotKeptError(QueryError):
 class LatestOnlyError(QueryError):
     code = 3
     template = "module queries answer for the latest height only; use /store for older heights"
+
+
+class PeerRefusedError(QueryError):
+    code = 4
+    template = "the node {node} belongs to no member organization"
 
 
 class TransactionRejectedError(UserError):

@@ -1,5 +1,6 @@
-"""The one shape every module has: operations (message + handler), read-only queries, genesis,
-and named invariants. Execution knows modules only through this shape."""
+"""The one shape every module has: operations (message + handler + the policy that guards it),
+read-only queries, genesis, named invariants, and an optional end-of-block step. Execution knows
+modules only through this shape."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any, Protocol
 
 from cornerstone import encoding
 from cornerstone.crypto import PublicKey
+from cornerstone.identity.roles import Role
+from cornerstone.policy import Policy
 from cornerstone.types import Height, Timestamp
 
 
@@ -32,6 +35,29 @@ class Writer(Reader, Protocol):
 
     def delete(self, key: bytes) -> None: ...
 
+    def begin_transaction(self) -> None:
+        """Open a nested transaction (e.g. a governance action inside a vote)."""
+
+    def commit_transaction(self) -> None: ...
+
+    def rollback_transaction(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A transaction's sender, as membership resolved it."""
+
+    id: bytes
+    """Its identity on chain: the fingerprint of its key (nonces and ownership use it)."""
+    public_key: PublicKey
+    """The key that signed."""
+    org: str
+    """The organization it acts for."""
+    role: Role
+    """Its role in that organization."""
+    certificate_serial: int | None
+    """The serial of the certificate it sent with, or None for a key registered on chain."""
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -43,10 +69,8 @@ class Context:
     """The height of the block being executed."""
     time: Timestamp
     """The block's time (never the wall clock)."""
-    sender: PublicKey
-    """The key that signed the transaction."""
-    organization: str
-    """The organization the sender belongs to."""
+    sender: Identity
+    """Who signed the transaction."""
     tx_hash: bytes
     """sha256 of the transaction's bytes."""
 
@@ -72,6 +96,27 @@ class Operation:
     """A frozen dataclass; its fields are the operation's arguments."""
     handler: Callable[[Writer, Context, Any], Events]
     """Changes state for one message, or raises a TransactionError."""
+    policy: Policy
+    """Who may send it, unless governance set another policy for its resource
+    ("<module>.<operation>")."""
+    subject: Callable[[Any], str] | None = None
+    """The organization a message concerns, for policies over "self" (e.g. the organization
+    whose member is registered)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A change only a governance proposal makes, when the policy of its resource
+    ("<module>.<action>") is met by the organizations' votes."""
+
+    message: type[Any]
+    """A frozen dataclass; its fields are the action's arguments."""
+    execute: Callable[[Writer, Context, Any], Events]
+    """Changes state, or raises a TransactionError (the proposal then fails, undone)."""
+    policy: Policy
+    """Who must approve, unless governance set another policy for the resource."""
+    subject: Callable[[Any], str] | None = None
+    """The organization the action concerns, for policies over "self"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +151,10 @@ class Module:
     genesis: Genesis
     invariants: Mapping[str, Callable[[Reader], None]]
     """Named checks the tests run after every block; each raises AssertionError when broken."""
+    actions: Mapping[str, Action] = dataclasses.field(default_factory=dict)
+    """Changes made only through governance proposals."""
+    end_block: Callable[[Writer, Height, Timestamp], Events] | None = None
+    """Work due at the end of every block (e.g. closing expired proposals)."""
 
 
 # ---------------------------------------------------------------------------- messages
@@ -150,6 +199,8 @@ def _check(name: str, hint: Any, value: Any) -> Any:
             except ValueError:
                 continue
         raise ValueError(f"the argument {name!r} has the wrong type")
+    if hint is object:  # any canonical value, e.g. a proposal's action arguments
+        return value
     if hint is type(None):
         if value is not None:
             raise ValueError(f"the argument {name!r} must be empty")

@@ -22,6 +22,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp as PbTimestamp
 from tendermint.abci import types_pb2 as pb
+from tendermint.crypto import keys_pb2
 from tendermint.types import params_pb2
 
 from cornerstone.abci.app import Application
@@ -115,9 +116,19 @@ class TestChain:
     def init_chain(
         self, app_state: Mapping[str, Any], *, max_gas: int = -1
     ) -> pb.ResponseInitChain:
+        # CometBFT's genesis lists the validators the organizations list in the app state.
+        validators = [
+            pb.ValidatorUpdate(
+                pub_key=keys_pb2.PublicKey(ed25519=bytes.fromhex(v["public_key"])),
+                power=v["power"],
+            )
+            for org in app_state.get("membership", {}).get("organizations", [])
+            for v in org.get("validators", [])
+        ]
         request = pb.RequestInitChain(
             time=_timestamp(GENESIS_TIME_NS),
             chain_id=self.chain_id,
+            validators=validators,
             consensus_params=params_pb2.ConsensusParams(
                 block=params_pb2.BlockParams(max_bytes=MAX_BLOCK_BYTES, max_gas=max_gas)
             ),

@@ -4,13 +4,18 @@ Layout of version 1 (all integers are shortest-form unsigned varints, see `encod
 
     version      1 byte, = 1
     chain_id     varint length + ASCII, 1..50 characters of [a-z0-9._-]
-    sender       32 bytes, Ed25519 public key
+    sender       1 byte kind, then
+                   1 = a key registered on chain: 1 byte suite id (1 Ed25519, 2 ECDSA P-256)
+                       + the public key (32 or 33 bytes)
+                   2 = a member certificate: varint length + DER (at most 4 KiB); the
+                       signing key is the certificate's
     nonce        varint
     module       varint length + ASCII name, [a-z][a-z0-9_]{0,31}
     operation    varint length + ASCII name, [a-z][a-z0-9_]{0,63}
     args         varint length + the canonical encoding of a map (see `encoding`)
     gas_limit    varint
-    signature    64 bytes, Ed25519 over sha256(SIGNING_DOMAIN || all of the above)
+    signature    64 bytes, by the sender's key over sha256(SIGNING_DOMAIN || all of the above)
+                 (P-256: r || s with low s, so a signature has one form)
 
 The transaction hash is sha256 of the whole encoding, the same hash CometBFT shows. The domain
 tag keeps a transaction signature from ever being valid as a signature of anything else.
@@ -24,8 +29,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+
 from cornerstone import encoding
-from cornerstone.crypto import PUBLIC_KEY_SIZE, SIGNATURE_SIZE, PrivateKey, PublicKey
+from cornerstone.crypto import SIGNATURE_SIZE, PrivateKey, PublicKey, Suite
 from cornerstone.errors import (
     MalformedTransactionError,
     NonCanonicalError,
@@ -43,7 +51,36 @@ CHAIN_ID_RE: Final = re.compile(r"[a-z0-9._-]{1,50}")
 MODULE_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")
 OPERATION_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
+MAX_CERTIFICATE_BYTES: Final = 4096
+SENDER_KEY: Final = 1
+SENDER_CERTIFICATE: Final = 2
+
 Args = Mapping[str, encoding.Value]
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who signed a transaction: a public key, and the certificate that vouches for it when
+    the key is not registered on chain."""
+
+    public_key: PublicKey
+    """The key that signed."""
+    certificate: bytes | None = None
+    """DER of a member certificate for `public_key`, or None for a registered key."""
+
+    @property
+    def id(self) -> bytes:
+        """The sender's identity on chain (its key's fingerprint): nonces and ownership."""
+        return self.public_key.fingerprint
+
+    def encode(self) -> bytes:
+        if self.certificate is None:
+            return bytes((SENDER_KEY, self.public_key.suite.wire_id)) + self.public_key.raw
+        return (
+            bytes((SENDER_CERTIFICATE,))
+            + encoding.encode_uvarint(len(self.certificate))
+            + self.certificate
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +89,8 @@ class Transaction:
 
     chain_id: str
     """The chain this transaction is for; another chain refuses it."""
-    sender: PublicKey
-    """The Ed25519 key that signed it."""
+    sender: Sender
+    """Who signed it."""
     nonce: Nonce
     """The sender's counter: exactly one more than the sender's previous transaction."""
     module: str
@@ -65,7 +102,7 @@ class Transaction:
     gas_limit: Gas
     """The most gas the sender allows this transaction to use."""
     signature: bytes
-    """Ed25519 signature of `signing_hash`."""
+    """The sender key's signature of `signing_hash`."""
     raw: bytes = field(default=b"", compare=False, repr=False)
     """The exact bytes, once encoded or decoded."""
 
@@ -96,11 +133,16 @@ def sign_transaction(
     operation: str,
     args: Args,
     gas_limit: int,
+    certificate: bytes | None = None,
 ) -> Transaction:
-    """Build and sign a transaction; the result carries its canonical bytes."""
+    """Build and sign a transaction; the result carries its canonical bytes.
+
+    With `certificate` (the DER of a member certificate for `key`) the sender is known by its
+    certificate; without, `key` must be registered on chain.
+    """
     unsigned = Transaction(
         chain_id=chain_id,
-        sender=key.public_key,
+        sender=Sender(key.public_key, certificate),
         nonce=Nonce(nonce),
         module=module,
         operation=operation,
@@ -117,7 +159,7 @@ def sign_transaction(
 def _body(tx: Transaction) -> bytes:
     out = bytearray([VERSION])
     _put_text(out, tx.chain_id)
-    out += tx.sender.raw
+    out += tx.sender.encode()
     out += encoding.encode_uvarint(tx.nonce)
     _put_text(out, tx.module)
     _put_text(out, tx.operation)
@@ -155,8 +197,7 @@ def decode_transaction(data: bytes, *, max_bytes: int = MAX_TX_BYTES) -> Transac
     try:
         pos = 1
         chain_id, pos = _read_text(data, pos, "chain id", CHAIN_ID_RE)
-        sender_raw = _take(data, pos, PUBLIC_KEY_SIZE, "sender key")
-        pos += PUBLIC_KEY_SIZE
+        sender, pos = _read_sender(data, pos)
         nonce, pos = encoding.decode_uvarint(data, pos)
         module, pos = _read_text(data, pos, "module name", MODULE_RE)
         operation, pos = _read_text(data, pos, "operation name", OPERATION_RE)
@@ -178,7 +219,7 @@ def decode_transaction(data: bytes, *, max_bytes: int = MAX_TX_BYTES) -> Transac
         raise MalformedTransactionError(reason="the arguments are not a map")
     return Transaction(
         chain_id=chain_id,
-        sender=PublicKey(sender_raw),
+        sender=sender,
         nonce=Nonce(nonce),
         module=module,
         operation=operation,
@@ -187,6 +228,48 @@ def decode_transaction(data: bytes, *, max_bytes: int = MAX_TX_BYTES) -> Transac
         signature=signature,
         raw=data,
     )
+
+
+def _read_sender(data: bytes, pos: int) -> tuple[Sender, int]:
+    kind = _take(data, pos, 1, "sender")[0]
+    pos += 1
+    if kind == SENDER_KEY:
+        try:
+            suite = Suite.from_wire_id(_take(data, pos, 1, "sender")[0])
+        except ValueError as exc:
+            raise MalformedTransactionError(reason=f"the sender: {exc}") from None
+        size = suite.public_key_size
+        raw = _take(data, pos + 1, size, "sender key")
+        return Sender(_public_key(raw, suite)), pos + 1 + size
+    if kind == SENDER_CERTIFICATE:
+        length, pos = encoding.decode_uvarint(data, pos)
+        if not 0 < length <= MAX_CERTIFICATE_BYTES:
+            raise MalformedTransactionError(
+                reason=f"a sender certificate is 1 to {MAX_CERTIFICATE_BYTES} bytes"
+            )
+        der = _take(data, pos, length, "sender certificate")
+        return Sender(_certificate_key(der), der), pos + length
+    raise MalformedTransactionError(
+        reason=f"the sender kind {kind} is not 1 (key) or 2 (certificate)"
+    )
+
+
+def _public_key(raw: bytes, suite: Suite) -> PublicKey:
+    try:
+        return PublicKey(raw, suite)
+    except ValueError as exc:
+        raise MalformedTransactionError(reason=f"the sender key: {exc}") from None
+
+
+def _certificate_key(der: bytes) -> PublicKey:
+    # Only the key is read here; whether the certificate chains to a member organization,
+    # and is valid at the block's time, is for execution to judge against state.
+    try:
+        return PublicKey.from_cryptography(x509.load_der_x509_certificate(der).public_key())
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise MalformedTransactionError(
+            reason=f"the sender certificate cannot be read ({exc})"
+        ) from None
 
 
 def _take(data: bytes, pos: int, size: int, what: str) -> bytes:

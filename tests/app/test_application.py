@@ -63,7 +63,7 @@ def test_a_notary_anchor_commits_and_can_be_looked_up(chain: TestChain, alice: P
     found = chain.query("/notary/lookup", encoding.encode({"digest": digest("contract.pdf")}))
     record = encoding.decode(found.value)
     assert isinstance(record, dict)
-    assert record["owner"] == alice.public_key.raw and record["org"] == "org1"
+    assert record["owner"] == alice.public_key.fingerprint and record["org"] == "org1"
     assert record["metadata"] == {"title": "c"}
     assert chain.info().last_block_height == 1
     check_invariants(chain)

@@ -8,7 +8,8 @@ import pytest
 
 from cornerstone.crypto import PrivateKey
 from cornerstone.errors import ConfigError
-from cornerstone.module import Context
+from cornerstone.identity.roles import Role
+from cornerstone.module import Context, Identity
 from cornerstone.modules.notary import MODULE, handlers
 from cornerstone.modules.notary.errors import (
     AlreadyAnchoredError,
@@ -27,8 +28,13 @@ def ctx(key: PrivateKey, org: str, height: int = 5) -> Context:
         chain_id="c",
         height=Height(height),
         time=Timestamp(height * 1_000),
-        sender=key.public_key,
-        organization=org,
+        sender=Identity(
+            id=key.public_key.fingerprint,
+            public_key=key.public_key,
+            org=org,
+            role=Role.CLIENT,
+            certificate_serial=None,
+        ),
         tx_hash=b"\x00" * 32,
     )
 

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from cornerstone import encoding
-from cornerstone.crypto import PrivateKey
+from cornerstone.crypto import PrivateKey, Suite
 from cornerstone.errors import (
     MalformedTransactionError,
     NonCanonicalError,
@@ -16,8 +16,9 @@ from cornerstone.errors import (
     TransactionError,
     UnsupportedVersionError,
 )
+from cornerstone.identity.roles import Role
 from cornerstone.tx import SIGNING_DOMAIN, decode_transaction, signing_hash
-from tests.conftest import make_tx
+from tests.conftest import make_tx, member_certificate
 
 
 def test_round_trip_keeps_every_field(alice: PrivateKey) -> None:
@@ -26,6 +27,21 @@ def test_round_trip_keeps_every_field(alice: PrivateKey) -> None:
     assert decoded == tx
     assert decoded.encode() == tx.encode()
     assert decoded.hash == hashlib.sha256(tx.encode()).digest()
+
+
+def test_senders_of_every_kind_round_trip() -> None:
+    p256 = PrivateKey.generate(Suite.P256)
+    by_key = make_tx(p256, 3)
+    assert decode_transaction(by_key.encode()) == by_key
+    assert by_key.sender.public_key.suite is Suite.P256
+    assert p256.public_key.verify(by_key.signature, by_key.signing_hash)
+    ed = PrivateKey.generate()
+    certificate = member_certificate("org1", ed, Role.CLIENT)
+    by_certificate = make_tx(ed, 0, certificate=certificate)
+    decoded = decode_transaction(by_certificate.encode())
+    assert decoded == by_certificate
+    assert decoded.sender.certificate == certificate
+    assert decoded.sender.id == ed.public_key.fingerprint
 
 
 def test_signature_is_over_the_domain_separated_body(alice: PrivateKey) -> None:
@@ -44,12 +60,17 @@ def test_each_malformed_field_is_refused(alice: PrivateKey) -> None:
     raw = make_tx(alice, 0).encode()
     chain_len = raw[1]
     sender_at = 2 + chain_len
-    nonce_at = sender_at + 32
+    nonce_at = sender_at + 2 + 32  # kind, suite, Ed25519 key
     cases: list[tuple[bytes, type[TransactionError]]] = [
         (b"", MalformedTransactionError),
         (b"\x02" + raw[1:], UnsupportedVersionError),
         (raw[:1] + b"\x03ABC" + raw[2 + chain_len :], MalformedTransactionError),  # chain id
         (raw[:10], MalformedTransactionError),  # cut in the sender key
+        (_corrupt(raw, sender_at, b"\x03"), MalformedTransactionError),  # unknown sender kind
+        (_corrupt(raw, sender_at + 1, b"\x09"), MalformedTransactionError),  # unknown suite
+        (_corrupt(raw, sender_at, b"\x02\x00", drop=2), MalformedTransactionError),  # empty cert
+        (_corrupt(raw, sender_at, b"\x02\x81\x40", drop=2), MalformedTransactionError),  # 8 KiB
+        (_corrupt(raw, sender_at, b"\x02\x05", drop=2), MalformedTransactionError),  # not DER
         (_corrupt(raw, nonce_at, b"\x80\x00"), NonCanonicalError),  # nonce not shortest
         (raw + b"\x00", MalformedTransactionError),  # trailing byte
         (raw[:-1], MalformedTransactionError),  # short signature

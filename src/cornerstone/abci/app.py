@@ -17,13 +17,15 @@ import logging
 from collections.abc import Callable, Mapping
 
 from tendermint.abci import types_pb2 as pb
-from tendermint.crypto import proof_pb2
+from tendermint.crypto import keys_pb2, proof_pb2
 
 from cornerstone import __version__
+from cornerstone.chain import get_block_time, get_params
 from cornerstone.errors import (
     CornerstoneError,
     HeightNotKeptError,
     LatestOnlyError,
+    PeerRefusedError,
     TransactionError,
     UnknownQueryPathError,
 )
@@ -38,8 +40,8 @@ from cornerstone.execution import (
     run_query,
     select_transactions,
 )
-from cornerstone.execution.chain import get_params
 from cornerstone.module import Event
+from cornerstone.modules.membership.state import node_is_member
 from cornerstone.state import MemoryStore, State, Store
 from cornerstone.types import Height, Timestamp
 
@@ -47,6 +49,7 @@ APP_VERSION = 1
 """The application's protocol version, reported in Info and in block headers."""
 PROOF_OP_TYPE = "cornerstone/smt/v1"
 STORE_QUERY_PATH = "/store"
+PEER_FILTER_PATH = "/p2p/filter/"
 
 log = logging.getLogger("cornerstone.app")
 
@@ -157,24 +160,41 @@ class Application:
                     height=at,
                     log="exists" if value is not None else "absent",
                 )
+            if req.path.startswith(PEER_FILTER_PATH):
+                return self._filter_peer(req.path[len(PEER_FILTER_PATH) :], height)
             parts = req.path.strip("/").split("/")
             if len(parts) != 2:
                 raise UnknownQueryPathError(path=req.path)
             if req.height not in (0, height):
                 raise LatestOnlyError()
-            value = run_query(self.store, parts[0], parts[1], req.data)
+            # On the fresh state: before the first block, genesis exists only there.
+            value = run_query(self._fresh_state(), parts[0], parts[1], req.data)
             return pb.ResponseQuery(value=value, height=height)
         except CornerstoneError as error:
             return pb.ResponseQuery(
                 code=error.code, codespace=error.codespace, log=error.message, height=height
             )
 
+    def _filter_peer(self, what: str, height: int) -> pb.ResponseQuery:
+        """CometBFT with `filter_peers` asks before it keeps a connection: "addr/<ip:port>"
+        (every address may try) and "id/<node id>" (only nodes of member organizations)."""
+        kind, _, value = what.partition("/")
+        if kind == "addr":
+            return pb.ResponseQuery(height=height)
+        if kind == "id" and node_is_member(self._fresh_state(), value):
+            return pb.ResponseQuery(height=height)
+        if kind != "id":
+            raise UnknownQueryPathError(path=PEER_FILTER_PATH + what)
+        log.warning("refused peer %s: it belongs to no member organization", value)
+        raise PeerRefusedError(node=value)
+
     # ------------------------------------------------------------------ mempool connection
     def check_tx(self, req: pb.RequestCheckTx) -> pb.ResponseCheckTx:
         state = self._check_state
         state.begin_transaction()
         try:
-            checked = check_transaction(state, req.tx)
+            # Judged at the last block's time: a mempool has no time of its own.
+            checked = check_transaction(state, req.tx, get_block_time(state))
         except TransactionError as error:
             state.rollback_transaction()
             return pb.ResponseCheckTx(code=error.code, codespace=error.codespace, log=error.message)
@@ -190,8 +210,10 @@ class Application:
         init_chain(
             state,
             chain_id=req.chain_id,
+            time=Timestamp(req.time.seconds * 1_000_000_000 + req.time.nanos),
             app_state=app_state,
             block_max_gas=req.consensus_params.block.max_gas,
+            validators=[(v.pub_key.ed25519, v.power) for v in req.validators],
         )
         self._genesis = state.writes()
         self._check_state = self._fresh_state()
@@ -204,7 +226,11 @@ class Application:
         state = self._fresh_state()
         params = get_params(state)
         chosen = select_transactions(
-            state, req.txs, max_bytes=req.max_tx_bytes, max_gas=params.block_max_gas
+            state,
+            req.txs,
+            time=Timestamp(req.time.seconds * 1_000_000_000 + req.time.nanos),
+            max_bytes=req.max_tx_bytes,
+            max_gas=params.block_max_gas,
         )
         return pb.ResponsePrepareProposal(txs=chosen)
 
@@ -238,6 +264,11 @@ class Application:
                     events=[_event(e) for e in r.events],
                 )
                 for r in result.tx_results
+            ],
+            events=[_event(e) for e in result.events],
+            validator_updates=[
+                pb.ValidatorUpdate(pub_key=keys_pb2.PublicKey(ed25519=key), power=power)
+                for key, power in result.validator_updates
             ],
             app_hash=result.app_hash,
         )

@@ -14,6 +14,16 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from cornerstone import gas
+from cornerstone.chain import (
+    ChainParams,
+    get_chain_id,
+    get_nonce,
+    get_params,
+    put_block_time,
+    put_chain_id,
+    put_nonce,
+    put_params,
+)
 from cornerstone.errors import (
     BadSignatureError,
     ConfigError,
@@ -21,25 +31,21 @@ from cornerstone.errors import (
     GasLimitTooHighError,
     GasLimitTooLowError,
     InvalidArgumentsError,
+    NeedsProposalError,
+    NotPermittedError,
     StaleNonceError,
     TransactionError,
     UnknownModuleError,
     UnknownOperationError,
-    UnknownSenderError,
     WrongChainError,
 )
-from cornerstone.execution.chain import (
-    ChainParams,
-    get_chain_id,
-    get_nonce,
-    get_params,
-    put_chain_id,
-    put_nonce,
-    put_params,
-)
-from cornerstone.module import Context, Event, Operation, parse_message
+from cornerstone.identity.roles import require_role
+from cornerstone.module import Context, Event, Identity, Operation, parse_message
 from cornerstone.modules import BY_NAME, MODULES
-from cornerstone.modules.membership import get_member
+from cornerstone.modules.governance.state import get_policy
+from cornerstone.modules.membership import active_org_ids, resolve_sender, take_validator_updates
+from cornerstone.modules.membership.genesis import check_validators
+from cornerstone.policy import ALL_ORGS, SUBJECT_ORG
 from cornerstone.state import PendingCommit, State
 from cornerstone.tx import MAX_TX_BYTES, Transaction, decode_transaction
 from cornerstone.types import Gas, Height, Nonce, Timestamp
@@ -94,6 +100,10 @@ class BlockResult:
     """The block's height."""
     tx_results: tuple[TxResult, ...]
     """One result per transaction, in block order."""
+    events: tuple[Event, ...]
+    """What the end of the block did (e.g. proposals that expired)."""
+    validator_updates: tuple[tuple[bytes, int], ...]
+    """Validator power changes for CometBFT (Ed25519 key, power; 0 removes), in key order."""
     app_hash: bytes
     """Root of the state after the block."""
     pending: PendingCommit
@@ -110,8 +120,8 @@ class CheckedTx:
     """The operation it calls."""
     message: Any
     """Its arguments, as the operation's message dataclass."""
-    organization: str
-    """The sender's organization."""
+    sender: Identity
+    """Who sent it, as membership resolved it."""
     intrinsic_gas: Gas
     """Gas charged before the handler runs."""
 
@@ -163,7 +173,7 @@ def _check_wellformed(raw: bytes, chain_id: str, params: ChainParams) -> _Wellfo
         raise GasLimitTooLowError(gas_limit=tx.gas_limit, required=intrinsic)
     if tx.gas_limit > params.block_max_gas:
         raise GasLimitTooHighError(gas_limit=tx.gas_limit, limit=params.block_max_gas)
-    if not tx.sender.verify(tx.signature, tx.signing_hash):
+    if not tx.sender.public_key.verify(tx.signature, tx.signing_hash):
         raise BadSignatureError()
     checked = _Wellformed(
         rules=rules, tx=tx, operation=operation, message=message, intrinsic_gas=intrinsic
@@ -174,31 +184,52 @@ def _check_wellformed(raw: bytes, chain_id: str, params: ChainParams) -> _Wellfo
     return checked
 
 
-def check_transaction(state: State, raw: bytes) -> CheckedTx:
-    """Check `raw` against `state` and consume its nonce there; raise TransactionError if any
-    check fails, with `state` unchanged.
+def check_transaction(state: State, raw: bytes, time: Timestamp) -> CheckedTx:
+    """Check `raw` against `state` at `time` and consume its nonce there; raise
+    TransactionError if any check fails, with `state` unchanged.
 
-    Shared by CheckTx (on the mempool's state), PrepareProposal and ProcessProposal (on a scratch
-    state of the proposed block) and apply_block, so all four agree on what is valid.
+    Shared by CheckTx (on the mempool's state, at the last block's time), PrepareProposal and
+    ProcessProposal (on a scratch state of the proposed block) and apply_block (at the block's
+    time), so all four agree on what is valid.
     """
     wellformed = _check_wellformed(raw, get_chain_id(state), get_params(state))
     tx = wellformed.tx
-    member = get_member(state, tx.sender.raw)
-    if member is None:
-        raise UnknownSenderError(sender=tx.sender.hex())
-    expected = get_nonce(state, tx.sender.raw)
+    sender = resolve_sender(state, tx.sender, time)
+    _authorize(state, wellformed, sender)
+    expected = get_nonce(state, sender.id)
     if tx.nonce < expected:
-        raise StaleNonceError(got=tx.nonce, sender=tx.sender.hex(), expected=expected)
+        raise StaleNonceError(got=tx.nonce, sender=sender.id.hex(), expected=expected)
     if tx.nonce > expected:
-        raise FutureNonceError(got=tx.nonce, sender=tx.sender.hex(), expected=expected)
-    put_nonce(state, tx.sender.raw, Nonce(expected + 1))
+        raise FutureNonceError(got=tx.nonce, sender=sender.id.hex(), expected=expected)
+    put_nonce(state, sender.id, Nonce(expected + 1))
     return CheckedTx(
         tx=tx,
         operation=wellformed.operation,
         message=wellformed.message,
-        organization=member.org,
+        sender=sender,
         intrinsic_gas=wellformed.intrinsic_gas,
     )
+
+
+def _authorize(state: State, wellformed: _Wellformed, sender: Identity) -> None:
+    """Refuse a sender the policy of the operation's resource does not let act alone."""
+    operation = wellformed.operation
+    resource = f"{wellformed.tx.module}.{wellformed.tx.operation}"
+    policy = get_policy(state, resource) or operation.policy
+    require_role(sender.role, operation=resource, allowed=policy.roles)
+    subject = operation.subject(wellformed.message) if operation.subject else None
+    if policy.orgs == SUBJECT_ORG:
+        permitted = subject == sender.org
+    else:
+        permitted = policy.orgs == ALL_ORGS or sender.org in policy.orgs
+    if not permitted:
+        raise NotPermittedError(org=sender.org, resource=resource, policy=policy.describe())
+    rule = policy.rule
+    if rule.kind == "ANY" or (rule.kind == "count" and rule.numerator == 1):
+        return  # one organization suffices, whatever the number of members
+    needed = rule.threshold(len(policy.eligible(active_org_ids(state), subject)))
+    if needed > 1:
+        raise NeedsProposalError(resource=resource, needed=needed, policy=policy.describe())
 
 
 # ---------------------------------------------------------------------------- blocks
@@ -231,14 +262,14 @@ class InvalidProposal(Exception):
 
 
 def _run_block(state: State, block: Block, *, max_gas: int | None) -> BlockResult:
-    """The one loop over a block's transactions; `max_gas` None runs a decided block, anything
-    else checks a proposal too."""
+    """The one loop over a block's transactions, then the end of the block; `max_gas` None runs
+    a decided block, anything else checks a proposal too."""
     chain_id = get_chain_id(state)
     results: list[TxResult] = []
     used_gas = 0
     for index, raw in enumerate(block.txs):
         try:
-            checked = check_transaction(state, raw)
+            checked = check_transaction(state, raw, block.time)
         except TransactionError as error:
             if max_gas is not None:
                 raise InvalidProposal(f"transaction {index}: {error.message}") from None
@@ -249,9 +280,20 @@ def _run_block(state: State, block: Block, *, max_gas: int | None) -> BlockResul
         if max_gas is not None and 0 <= max_gas < used_gas:
             raise InvalidProposal(f"the transactions ask for more than the block's {max_gas} gas")
         results.append(_apply_transaction(state, block, chain_id, raw, checked))
+    events: list[Event] = []
+    for module in MODULES:
+        if module.end_block is not None:
+            events.extend(module.end_block(state, block.height, block.time))
+    updates = take_validator_updates(state)
+    put_block_time(state, block.time)
     pending = state.commitment(block.height)
     return BlockResult(
-        height=block.height, tx_results=tuple(results), app_hash=pending.root, pending=pending
+        height=block.height,
+        tx_results=tuple(results),
+        events=tuple(events),
+        validator_updates=updates,
+        app_hash=pending.root,
+        pending=pending,
     )
 
 
@@ -263,8 +305,7 @@ def _apply_transaction(
         chain_id=chain_id,
         height=block.height,
         time=block.time,
-        sender=tx.sender,
-        organization=checked.organization,
+        sender=checked.sender,
         tx_hash=hashlib.sha256(raw).digest(),
     )
     meter = gas.GasMeter(tx.gas_limit)
@@ -285,17 +326,18 @@ def _apply_transaction(
         log="",
         gas_wanted=tx.gas_limit,
         gas_used=meter.used,
-        events=(_tx_event(tx), *events),
+        events=(_tx_event(checked), *events),
     )
 
 
-def _tx_event(tx: Transaction) -> Event:
+def _tx_event(checked: CheckedTx) -> Event:
+    tx = checked.tx
     return Event(
         "tx",
         (
             ("module", tx.module),
             ("operation", tx.operation),
-            ("sender", tx.sender.hex()),
+            ("sender", checked.sender.id.hex()),
             ("nonce", str(tx.nonce)),
         ),
     )
@@ -303,7 +345,7 @@ def _tx_event(tx: Transaction) -> Event:
 
 # ---------------------------------------------------------------------------- proposals
 def select_transactions(
-    state: State, txs: Sequence[bytes], *, max_bytes: int, max_gas: int
+    state: State, txs: Sequence[bytes], *, time: Timestamp, max_bytes: int, max_gas: int
 ) -> list[bytes]:
     """PrepareProposal: keep, in order, the transactions that are still valid and fit the block.
 
@@ -318,7 +360,7 @@ def select_transactions(
             continue
         state.begin_transaction()
         try:
-            checked = check_transaction(state, raw)
+            checked = check_transaction(state, raw, time)
         except TransactionError:
             state.rollback_transaction()
             continue
@@ -334,13 +376,22 @@ def select_transactions(
 
 # ---------------------------------------------------------------------------- genesis
 def init_chain(
-    state: State, *, chain_id: str, app_state: Mapping[str, Any], block_max_gas: int
+    state: State,
+    *,
+    chain_id: str,
+    time: Timestamp,
+    app_state: Mapping[str, Any],
+    block_max_gas: int,
+    validators: Sequence[tuple[bytes, int]],
 ) -> None:
-    """Write the genesis state: chain id, parameters, and each module's genesis document."""
+    """Write the genesis state: chain id, parameters, genesis time, and each module's genesis
+    document. `validators` are CometBFT's genesis validators (Ed25519 key, power): the
+    organizations must list exactly those."""
     unknown = sorted(set(app_state) - {m.name for m in MODULES})
     if unknown:
         raise ConfigError(reason=f"genesis: app_state names no module {unknown[0]!r}")
     put_chain_id(state, chain_id)
+    put_block_time(state, time)
     put_params(
         state,
         ChainParams(
@@ -352,3 +403,4 @@ def init_chain(
         document = app_state.get(module.name, {})
         module.genesis.validate(document)
         module.genesis.init(state, document)
+    check_validators(app_state["membership"], validators)

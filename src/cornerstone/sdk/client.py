@@ -106,13 +106,12 @@ class Client:
         return int(self.status()["sync_info"]["latest_block_height"])
 
     # ------------------------------------------------------------------ transactions
-    def next_nonce(self, public_key: bytes) -> int:
-        raw = self.read(NONCE_PREFIX + public_key)
+    def next_nonce(self, identity_id: bytes) -> int:
+        """The next nonce of the sender whose identity id (its key's fingerprint) is given."""
+        raw = self.read(NONCE_PREFIX + identity_id)
         if raw is None:
             return 0
-        value = encoding.decode(raw)
-        assert isinstance(value, int)
-        return value
+        return encoding.decode_int(raw)
 
     def broadcast(self, tx: Transaction) -> bytes:
         """Hand `tx` to the node's mempool; TransactionRejectedError if CheckTx refuses it."""
@@ -211,11 +210,16 @@ def _b64(value: str | None) -> bytes:
 
 
 class Signer:
-    """Signs and submits transactions for one key, keeping its nonce in step."""
+    """Signs and submits transactions for one key, keeping its nonce in step.
 
-    def __init__(self, client: Client, key: PrivateKey) -> None:
+    With `certificate` (DER of a member certificate for `key`) the transactions carry it;
+    without, `key` must be registered on chain by its organization's admin.
+    """
+
+    def __init__(self, client: Client, key: PrivateKey, certificate: bytes | None = None) -> None:
         self.client = client
         self.key = key
+        self.certificate = certificate
         self._nonce: int | None = None
 
     def sign(
@@ -227,7 +231,7 @@ class Signer:
         gas_limit: int = DEFAULT_GAS_LIMIT,
     ) -> Transaction:
         if self._nonce is None:
-            self._nonce = self.client.next_nonce(self.key.public_key.raw)
+            self._nonce = self.client.next_nonce(self.key.public_key.fingerprint)
         tx = sign_transaction(
             self.key,
             chain_id=self.client.chain_id(),
@@ -236,6 +240,7 @@ class Signer:
             operation=operation,
             args=args,
             gas_limit=gas_limit,
+            certificate=self.certificate,
         )
         self._nonce += 1
         return tx

@@ -1,14 +1,19 @@
 """Notary: anchor a document's digest with metadata, look it up, and let only its owner revise."""
 
+from cornerstone.identity.roles import Role
 from cornerstone.module import Genesis, Module, Operation, Query
 from cornerstone.modules.notary import genesis, handlers, invariants, queries
 from cornerstone.modules.notary.messages import Anchor, Revise
+from cornerstone.policy import ALL_ORGS, policy
+
+SENDERS = policy("ANY", ALL_ORGS, Role.ADMIN, Role.CLIENT)
+"""By default any admin or client of any member organization may anchor and revise."""
 
 MODULE = Module(
     name="notary",
     operations={
-        "anchor": Operation(Anchor, handlers.anchor),
-        "revise": Operation(Revise, handlers.revise),
+        "anchor": Operation(Anchor, handlers.anchor, SENDERS),
+        "revise": Operation(Revise, handlers.revise, SENDERS),
     },
     queries={"lookup": Query(queries.Lookup, queries.lookup)},
     genesis=Genesis(validate=genesis.validate, init=genesis.init, export=genesis.export),

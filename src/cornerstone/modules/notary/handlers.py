@@ -37,8 +37,8 @@ def anchor(state: Writer, ctx: Context, msg: Anchor) -> Events:
         state,
         Document(
             digest=msg.digest,
-            owner=ctx.sender.raw,
-            org=ctx.organization,
+            owner=ctx.sender.id,
+            org=ctx.sender.org,
             height=ctx.height,
             time=ctx.time,
             metadata=msg.metadata,
@@ -48,7 +48,7 @@ def anchor(state: Writer, ctx: Context, msg: Anchor) -> Events:
     return (
         Event(
             "notary.anchored",
-            (("digest", msg.digest.hex()), ("owner", ctx.sender.hex()), ("org", ctx.organization)),
+            (("digest", msg.digest.hex()), ("owner", ctx.sender.id.hex()), ("org", ctx.sender.org)),
         ),
     )
 
@@ -57,7 +57,7 @@ def revise(state: Writer, ctx: Context, msg: Revise) -> Events:
     doc = get_document(state, msg.document)
     if doc is None:
         raise DocumentNotFoundError(digest=msg.document.hex())
-    if doc.owner != ctx.sender.raw:
+    if doc.owner != ctx.sender.id:
         raise NotOwnerError(owner=doc.owner.hex(), document=msg.document.hex())
     _refuse_known(state, msg.digest)
     number = doc.revisions + 1

@@ -2,7 +2,9 @@
 
 core/chain_id              -> str
 core/params                -> {"max_tx_bytes": int, "block_max_gas": int}
-core/nonce/<Ed25519 key>   -> int, the sender's next nonce
+core/time                  -> int, the time of the last block (genesis time before the first),
+                              nanoseconds since the epoch: CheckTx judges validity by it
+core/nonce/<identity id>   -> int, the sender's next nonce (identity id: its key's fingerprint)
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from dataclasses import dataclass
 
 from cornerstone import encoding
 from cornerstone.module import Reader, Writer
-from cornerstone.types import Gas, Nonce
+from cornerstone.types import Gas, Nonce, Timestamp
 
 CHAIN_ID_KEY = b"core/chain_id"
 PARAMS_KEY = b"core/params"
+TIME_KEY = b"core/time"
 NONCE_PREFIX = b"core/nonce/"
 
 
@@ -79,3 +82,12 @@ def get_nonce(state: Reader, sender: bytes) -> Nonce:
 
 def put_nonce(state: Writer, sender: bytes, nonce: Nonce) -> None:
     state.set(NONCE_PREFIX + sender, encoding.encode_int(nonce))
+
+
+def get_block_time(state: Reader) -> Timestamp:
+    raw = state.get(TIME_KEY)
+    return Timestamp(0 if raw is None else encoding.decode_int(raw))
+
+
+def put_block_time(state: Writer, time: Timestamp) -> None:
+    state.set(TIME_KEY, encoding.encode_int(time))
