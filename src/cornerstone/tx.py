@@ -68,10 +68,12 @@ class Sender:
     certificate: bytes | None = None
     """DER of a member certificate for `public_key`, or None for a registered key."""
 
-    @property
-    def id(self) -> bytes:
-        """The sender's identity on chain (its key's fingerprint): nonces and ownership."""
-        return self.public_key.fingerprint
+    id: bytes = field(init=False, repr=False, compare=False)
+    """The sender's identity on chain (its key's fingerprint): nonces and ownership."""
+
+    def __post_init__(self) -> None:
+        # Computed once: every check of the transaction on every phase reads it.
+        object.__setattr__(self, "id", self.public_key.fingerprint)
 
     def encode(self) -> bytes:
         if self.certificate is None:

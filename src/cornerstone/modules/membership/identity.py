@@ -55,8 +55,8 @@ def resolve_sender(state: Reader, sender: Sender, at_ns: int) -> Identity:
     if is_revoked(state, org.id, info.serial):
         raise CertificateRevokedError(serial=serial_hex(info.serial), org=org.id)
     return Identity(
-        id=info.public_key.fingerprint,
-        public_key=info.public_key,
+        id=sender.id,
+        public_key=sender.public_key,
         org=org.id,
         role=info.role,
         certificate_serial=info.serial,
