@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from cornerstone.cli.localnet import localnet as localnet_cli
 from cornerstone.crypto import load_key
 from cornerstone.errors import LocalnetError
+from cornerstone.identity.ca import CertificateAuthority
 from cornerstone.localnet import CONSENSUS_DEFAULTS, Localnet, process
 from cornerstone.localnet.ports import HOST
 from cornerstone.localnet.process import Managed
@@ -47,9 +48,12 @@ def test_create_writes_keys_one_genesis_and_each_nodes_config(localnets: Localne
 
     members = []
     for index in range(1, 5):
-        key_file = net.key_file(index)
-        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-        members.append(load_key(key_file).public_key.hex())
+        keys = (net.key_file(index), net.admin_key_file(index))
+        for key_file in keys:
+            assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        members.append([load_key(key_file).public_key.hex() for key_file in keys])
+        authority = CertificateAuthority.load(net.ca_dir(index))
+        assert sorted(c.role.value for c in authority.list()) == ["admin", "client", "validator"]
 
     genesis_texts = {(n.cometbft_home / "config" / "genesis.json").read_text() for n in net.nodes}
     assert len(genesis_texts) == 1, "every node must have the same genesis"
@@ -64,7 +68,9 @@ def test_create_writes_keys_one_genesis_and_each_nodes_config(localnets: Localne
     assert [v["address"] for v in genesis["validators"]] == validator_addresses
     organizations = genesis["app_state"]["membership"]["organizations"]
     assert [org["id"] for org in organizations] == ["org1", "org2", "org3", "org4"]
-    assert [org["members"] for org in organizations] == [[member] for member in members]
+    assert [[m["public_key"] for m in org["members"]] for org in organizations] == members
+    assert [org["nodes"] for org in organizations] == [[node.node_id] for node in net.nodes]
+    assert genesis["app_state"]["governance"] == {"voting_period": 100}
 
     for node in net.nodes:
         config = tomllib.loads((node.cometbft_home / "config" / "config.toml").read_text())
@@ -75,6 +81,7 @@ def test_create_writes_keys_one_genesis_and_each_nodes_config(localnets: Localne
         peers = config["p2p"]["persistent_peers"].split(",")
         assert sorted(peers) == sorted(p.peer_address for p in net.nodes if p is not node)
         assert config["p2p"]["pex"] is False
+        assert config["filter_peers"] is True
         for key, value in CONSENSUS_DEFAULTS.items():
             assert config["consensus"][key] == value
 

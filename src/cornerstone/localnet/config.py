@@ -101,6 +101,9 @@ def node_settings(
             "moniker": moniker,
             "proxy_app": "kvstore" if app == "kvstore" else f"tcp://{HOST}:{abci_port}",
             "log_level": LOG_LEVEL,
+            # Ask our application about each peer (it knows the member organizations' nodes);
+            # CometBFT's kvstore does not answer such queries.
+            "filter_peers": app == "cornerstone",
         },
         "rpc": {
             "laddr": f"tcp://{HOST}:{rpc_port}",

@@ -2,23 +2,34 @@
 
 It starts from the genesis `cometbft init` wrote (so CometBFT's default consensus parameters
 stay CometBFT's), and sets the chain id, the time, every node's validator with equal power,
-and the application's initial state: the founding organizations and their member keys.
+and the application's initial state: the founding organizations (root certificate, node,
+validator, admin and client keys) and the governance settings.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from cornerstone.crypto import PublicKey
+from cornerstone.identity.roles import Role
 from cornerstone.localnet.config import AppKind
 
 VALIDATOR_POWER = 10
 INITIAL_HEIGHT = 1
+VOTING_PERIOD = 100
+"""Blocks a proposal stays open: under a minute at two blocks a second, enough to vote by hand."""
 MEMBERSHIP = "membership"
 """The module whose genesis lists the organizations (see modules/membership/genesis.py)."""
+GOVERNANCE = "governance"
+"""The module whose genesis sets policies and the voting period (modules/governance/genesis.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +43,35 @@ class Validator:
     pub_key: Mapping[str, str]
     """Amino JSON: {"type": "tendermint/PubKeyEd25519", "value": base64}."""
 
+    @property
+    def public_key(self) -> bytes:
+        """The raw Ed25519 key, as the application's genesis lists it."""
+        return base64.b64decode(self.pub_key["value"])
+
+
+@dataclass(frozen=True, slots=True)
+class FoundingMember:
+    """A key an organization registers on chain from the first block."""
+
+    name: str
+    role: Role
+    public_key: PublicKey
+
 
 @dataclass(frozen=True, slots=True)
 class FoundingOrg:
-    """An organization present from the first block, with its one client key."""
+    """An organization present from the first block."""
 
     id: str
     """e.g. org1."""
     name: str
     """e.g. Organization 1."""
-    member: str
-    """Hex Ed25519 public key of the organization's client key."""
+    root_certificate: bytes
+    """DER of the organization's CA root certificate."""
+    nodes: tuple[str, ...]
+    """CometBFT node ids of its nodes: the peers the network admits."""
+    validators: tuple[Validator, ...]
+    members: tuple[FoundingMember, ...]
 
 
 def validator_from_key_file(name: str, document: Mapping[str, Any]) -> Validator:
@@ -51,12 +80,37 @@ def validator_from_key_file(name: str, document: Mapping[str, Any]) -> Validator
 
 
 def app_state(app: AppKind, orgs: Sequence[FoundingOrg]) -> dict[str, Any]:
-    """The application's genesis, one document per module name: the membership module's
-    founding organizations for ours, nothing for CometBFT's kvstore."""
+    """The application's genesis, one document per module name; nothing for CometBFT's
+    kvstore. Governance starts with its default policies."""
     if app == "kvstore":
         return {}
-    organizations = [{"id": org.id, "name": org.name, "members": [org.member]} for org in orgs]
-    return {MEMBERSHIP: {"organizations": organizations}}
+    organizations = [
+        {
+            "id": org.id,
+            "name": org.name,
+            "root_certificate": x509.load_der_x509_certificate(org.root_certificate)
+            .public_bytes(Encoding.PEM)
+            .decode(),
+            "nodes": list(org.nodes),
+            "validators": [
+                {"public_key": v.public_key.hex(), "power": VALIDATOR_POWER} for v in org.validators
+            ],
+            "members": [
+                {
+                    "public_key": m.public_key.hex(),
+                    "suite": m.public_key.suite.value,
+                    "role": m.role.value,
+                    "name": m.name,
+                }
+                for m in org.members
+            ],
+        }
+        for org in orgs
+    ]
+    return {
+        MEMBERSHIP: {"organizations": organizations},
+        GOVERNANCE: {"voting_period": VOTING_PERIOD},
+    }
 
 
 def rfc3339(moment: datetime) -> str:

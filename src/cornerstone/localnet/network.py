@@ -4,6 +4,9 @@ Layout of a network's home folder:
 
     network.json            format version, chain id, CometBFT version, app kind, the nodes
     keys/org<i>.json        each organization's client key (mode 0600)
+    keys/org<i>-admin.json  each organization's admin key (mode 0600)
+    orgs/org<i>/ca/         each organization's certificate authority (see identity/ca.py),
+                            which certified the client, admin and validator keys
     node<i>/cometbft/       the node's CometBFT home (config, genesis, keys, block store)
     node<i>/app/            the application's data
     node<i>/app.log, node<i>/cometbft.log, node<i>/app.pid, node<i>/cometbft.pid
@@ -13,6 +16,12 @@ ABCI. (With app="kvstore", CometBFT runs its built-in example app and there is o
 Processes are found through their pid files, so `localnet down` in a new shell stops what
 `localnet up` started. Nodes are numbered from 1, as their names are: `stop_node(2)` stops
 node2.
+
+The founding organizations' client and admin keys are registered on chain in the genesis, so
+they sign as plain keys; their certificates let them sign as certificate holders too. Nodes run
+with `filter_peers`: a node whose id no member organization lists is refused at connection.
+`add_node` prepares the node of an organization that is not (yet) a member, to be admitted by
+a governance proposal.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import shutil
 import socket
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,17 +42,23 @@ from typing import Any, TypeVar, cast
 
 import httpx
 
-from cornerstone.crypto import PrivateKey, save_key
+from cornerstone.crypto import PrivateKey, PublicKey, save_key
 from cornerstone.errors import LocalnetError
+from cornerstone.identity.ca import CertificateAuthority
+from cornerstone.identity.certs import valid_org_id
+from cornerstone.identity.roles import Role
 from cornerstone.localnet import cometbft, process
 from cornerstone.localnet.config import (
     APP_KINDS,
+    CONSENSUS_DEFAULTS,
     AppKind,
     consensus_timeouts,
     node_settings,
 )
 from cornerstone.localnet.genesis import (
+    FoundingMember,
     FoundingOrg,
+    Validator,
     app_state,
     build_genesis,
     validator_from_key_file,
@@ -60,10 +76,13 @@ from cornerstone.localnet.rpc import Rpc, SyncInfo, Unreachable
 from cornerstone.localnet.tomlfile import set_values
 from cornerstone.types import Height
 
-FORMAT_VERSION = 1
-"""Version of the home folder's layout; a home of another version is refused, not guessed."""
+FORMAT_VERSION = 2
+"""Version of the home folder's layout; a home of another version is refused, not guessed.
+2: organizations have certificate authorities and admin keys; nodes filter peers."""
 MANIFEST = "network.json"
 KEYS_DIR = "keys"
+ORGS_DIR = "orgs"
+ADMIN_SUFFIX = "-admin"
 DEFAULT_BASE_PORT = 26600
 DEFAULT_CHAIN_ID = "cornerstone-local"
 DEFAULT_ORGS = 4
@@ -257,35 +276,17 @@ class Localnet:
     ) -> Localnet:
         home.mkdir(parents=True, exist_ok=True)
         (home / KEYS_DIR).mkdir(mode=0o700)
-        founders = []
-        for index in range(1, orgs + 1):
-            org = f"org{index}"
-            key = PrivateKey.generate()
-            save_key(home / KEYS_DIR / f"{org}.json", key, name=org)
-            founders.append(
-                FoundingOrg(id=org, name=f"Organization {index}", member=key.public_key.hex())
-            )
-
         nodes = []
         validators = []
         for index in range(1, orgs + 1):
-            node_home = home / f"node{index}"
-            cometbft.init_home(binary, node_home / "cometbft")
-            (node_home / "app").mkdir()
-            ports = node_ports(base_port, index)
-            node = NodeSpec(
-                index=index,
-                name=f"node{index}",
-                org=f"org{index}",
-                home=node_home,
-                node_id=cometbft.node_id(binary, node_home / "cometbft"),
-                p2p_port=ports.p2p,
-                rpc_port=ports.rpc,
-                abci_port=ports.abci,
-            )
+            node = _init_node(binary, home, base_port, index, org=f"org{index}")
             nodes.append(node)
             key_file = _read_json(node.cometbft_home / "config" / "priv_validator_key.json")
             validators.append(validator_from_key_file(node.name, key_file))
+        founders = [
+            _found_org(home, node, validator)
+            for node, validator in zip(nodes, validators, strict=True)
+        ]
 
         genesis = build_genesis(
             _read_json(nodes[0].cometbft_home / "config" / "genesis.json"),
@@ -296,19 +297,13 @@ class Localnet:
         )
         genesis_text = json.dumps(genesis, indent=2) + "\n"
         for node in nodes:
-            config_dir = node.cometbft_home / "config"
-            (config_dir / "genesis.json").write_text(genesis_text)
-            settings = node_settings(
-                moniker=node.name,
-                p2p_port=node.p2p_port,
-                rpc_port=node.rpc_port,
-                abci_port=node.abci_port,
+            _configure(
+                node,
+                genesis_text=genesis_text,
                 peers=[peer.peer_address for peer in nodes if peer is not node],
                 app=app,
                 timeouts=timeouts,
             )
-            config_file = config_dir / "config.toml"
-            config_file.write_text(set_values(config_file.read_text(), settings))
 
         net = cls(
             home,
@@ -420,6 +415,60 @@ class Localnet:
     def key_file(self, index: int) -> Path:
         """The client key file of the organization that runs node `index`."""
         return self.home / KEYS_DIR / f"{self.node(index).org}.json"
+
+    def admin_key_file(self, index: int) -> Path:
+        """The admin key file of the organization that runs node `index`."""
+        return self.home / KEYS_DIR / f"{self.node(index).org}{ADMIN_SUFFIX}.json"
+
+    def ca_dir(self, index: int) -> Path:
+        """The certificate authority folder of the organization that runs node `index`."""
+        return ca_dir(self.home, self.node(index).org)
+
+    # ------------------------------------------------------------------------ grow
+    def add_node(self, org: str) -> NodeSpec:
+        """Prepare, without starting it, a node for organization `org`, which is not a member:
+        same genesis, every existing node as a persistent peer, the next ports.
+
+        Its peers refuse it until a proposal adds `org` with this node's id; it then connects
+        and catches up, and becomes a validator if the proposal names its validator key.
+        """
+        if self.app != "cornerstone":
+            raise LocalnetError(reason="only a network of the cornerstone app can grow")
+        if not valid_org_id(org):
+            raise LocalnetError(reason=f"{org!r} is not an organization id (like org5)")
+        if any(node.org == org for node in self.nodes):
+            raise LocalnetError(reason=f"{org} runs a node of this network already")
+        index = len(self.nodes) + 1
+        check_create_arguments(
+            orgs=index, base_port=self.base_port, chain_id=self.chain_id, app=self.app
+        )
+        first = self.nodes[0].cometbft_home / "config"
+        timeouts = consensus_timeouts(
+            {
+                key: str(value)
+                for key, value in tomllib.loads((first / "config.toml").read_text())[
+                    "consensus"
+                ].items()
+                if key in CONSENSUS_DEFAULTS
+            }
+        )
+        node_home = self.home / f"node{index}"
+        try:
+            node = _init_node(self._binary, self.home, self.base_port, index, org=org)
+            _configure(
+                node,
+                genesis_text=(first / "genesis.json").read_text(),
+                peers=[peer.peer_address for peer in self.nodes],
+                app=self.app,
+                timeouts=timeouts,
+            )
+            self.nodes = (*self.nodes, node)
+            _write_json_atomically(self.home / MANIFEST, self._manifest())
+        except BaseException:
+            self.nodes = tuple(n for n in self.nodes if n.index != index)
+            shutil.rmtree(node_home, ignore_errors=True)
+            raise
+        return node
 
     # ------------------------------------------------------------------------ start and stop
     def start(self, progress: Progress = _silent) -> None:
@@ -695,6 +744,78 @@ def down(home: Path, *, purge: bool = False) -> int:
     if purge:
         shutil.rmtree(home)
     return len(stopped)
+
+
+def ca_dir(home: Path, org: str) -> Path:
+    """Where a local network keeps organization `org`'s certificate authority."""
+    return home / ORGS_DIR / org / "ca"
+
+
+def _init_node(binary: Path, home: Path, base_port: int, index: int, *, org: str) -> NodeSpec:
+    """`cometbft init` node `index`'s home, and say where it listens."""
+    node_home = home / f"node{index}"
+    cometbft.init_home(binary, node_home / "cometbft")
+    (node_home / "app").mkdir()
+    ports = node_ports(base_port, index)
+    return NodeSpec(
+        index=index,
+        name=f"node{index}",
+        org=org,
+        home=node_home,
+        node_id=cometbft.node_id(binary, node_home / "cometbft"),
+        p2p_port=ports.p2p,
+        rpc_port=ports.rpc,
+        abci_port=ports.abci,
+    )
+
+
+def _configure(
+    node: NodeSpec,
+    *,
+    genesis_text: str,
+    peers: Sequence[str],
+    app: AppKind,
+    timeouts: Mapping[str, str],
+) -> None:
+    """Write the shared genesis and our settings into node's CometBFT config."""
+    config_dir = node.cometbft_home / "config"
+    (config_dir / "genesis.json").write_text(genesis_text)
+    settings = node_settings(
+        moniker=node.name,
+        p2p_port=node.p2p_port,
+        rpc_port=node.rpc_port,
+        abci_port=node.abci_port,
+        peers=peers,
+        app=app,
+        timeouts=timeouts,
+    )
+    config_file = config_dir / "config.toml"
+    config_file.write_text(set_values(config_file.read_text(), settings))
+
+
+def _found_org(home: Path, node: NodeSpec, validator: Validator) -> FoundingOrg:
+    """Organization `node.org`'s CA, and its client and admin keys, each with a certificate
+    from that CA (the validator's key gets one too): every identity a founder needs."""
+    org = node.org
+    authority = CertificateAuthority.create(ca_dir(home, org), org)
+    members = []
+    for name, role, file_name in (
+        ("client", Role.CLIENT, f"{org}.json"),
+        ("admin", Role.ADMIN, f"{org}{ADMIN_SUFFIX}.json"),
+    ):
+        key = PrivateKey.generate()
+        save_key(home / KEYS_DIR / file_name, key, name=f"{org} {name}")
+        authority.issue(name, role, public_key=key.public_key)
+        members.append(FoundingMember(name=name, role=role, public_key=key.public_key))
+    authority.issue("validator", Role.VALIDATOR, public_key=PublicKey(validator.public_key))
+    return FoundingOrg(
+        id=org,
+        name=f"Organization {node.index}",
+        root_certificate=authority.certificate_der,
+        nodes=(node.node_id,),
+        validators=(validator,),
+        members=tuple(members),
+    )
 
 
 def _cometbft_managed(node_home: Path, *, argv0: str) -> Managed:

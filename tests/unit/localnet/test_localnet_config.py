@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 import pytest
 
+from cornerstone.crypto import PrivateKey
 from cornerstone.errors import LocalnetError
+from cornerstone.identity.roles import Role
 from cornerstone.localnet.config import CONSENSUS_DEFAULTS, consensus_timeouts, node_settings
 from cornerstone.localnet.genesis import (
+    VALIDATOR_POWER,
+    FoundingMember,
     FoundingOrg,
     Validator,
     app_state,
@@ -16,7 +21,9 @@ from cornerstone.localnet.genesis import (
     rfc3339,
 )
 from cornerstone.localnet.tomlfile import TOP_LEVEL
+from cornerstone.modules.governance import genesis as governance_genesis
 from cornerstone.modules.membership import genesis as membership_genesis
+from tests.conftest import root_certificate
 
 PEERS = ["aa@127.0.0.1:26610", "bb@127.0.0.1:26620"]
 
@@ -39,6 +46,7 @@ def settings(app: str = "cornerstone") -> dict[str, dict[str, object]]:
 def test_a_node_listens_on_loopback_and_dials_every_peer() -> None:
     config = settings()
     assert config[TOP_LEVEL]["proxy_app"] == "tcp://127.0.0.1:26602"
+    assert config[TOP_LEVEL]["filter_peers"] is True, "our app admits member nodes only"
     assert config["rpc"]["laddr"] == "tcp://127.0.0.1:26601"
     assert config["p2p"]["laddr"] == "tcp://127.0.0.1:26600"
     assert config["p2p"]["persistent_peers"] == ",".join(PEERS)
@@ -52,6 +60,7 @@ def test_a_node_listens_on_loopback_and_dials_every_peer() -> None:
 
 def test_kvstore_runs_inside_cometbft() -> None:
     assert settings("kvstore")[TOP_LEVEL]["proxy_app"] == "kvstore"
+    assert settings("kvstore")[TOP_LEVEL]["filter_peers"] is False
 
 
 def test_consensus_overrides_replace_only_what_they_name() -> None:
@@ -98,17 +107,45 @@ def test_genesis_has_every_validator_with_equal_power() -> None:
     assert template["validators"] == [{"address": "OLD"}]  # the template is not changed
 
 
-def test_the_app_state_is_a_valid_membership_genesis() -> None:
-    orgs = [
-        FoundingOrg(id=f"org{i}", name=f"Organization {i}", member=f"{i:02x}" * 32) for i in (1, 2)
-    ]
+def test_the_app_state_is_a_valid_membership_and_governance_genesis() -> None:
+    orgs = []
+    for i in (1, 2):
+        root = root_certificate(f"org{i}")
+        validator = Validator(
+            name=f"node{i}",
+            address=f"ADDR{i}",
+            pub_key={
+                "type": "tendermint/PubKeyEd25519",
+                "value": base64.b64encode(bytes([i]) * 32).decode(),
+            },
+        )
+        members = tuple(
+            FoundingMember(name=name, role=role, public_key=PrivateKey.generate().public_key)
+            for name, role in (("client", Role.CLIENT), ("admin", Role.ADMIN))
+        )
+        orgs.append(
+            FoundingOrg(
+                id=f"org{i}",
+                name=f"Organization {i}",
+                root_certificate=root,
+                nodes=(f"{i:02x}" * 20,),
+                validators=(validator,),
+                members=members,
+            )
+        )
     state = app_state("cornerstone", orgs)
     membership_genesis.validate(state["membership"])
-    assert state["membership"]["organizations"][1] == {
-        "id": "org2",
-        "name": "Organization 2",
-        "members": ["02" * 32],
-    }
+    governance_genesis.validate(state["governance"])
+    membership_genesis.check_validators(
+        state["membership"],
+        [(bytes([1]) * 32, VALIDATOR_POWER), (bytes([2]) * 32, VALIDATOR_POWER)],
+    )
+    second = state["membership"]["organizations"][1]
+    assert second["nodes"] == ["02" * 20]
+    assert [(m["name"], m["role"]) for m in second["members"]] == [
+        ("client", "client"),
+        ("admin", "admin"),
+    ]
     assert app_state("kvstore", orgs) == {}
 
 
