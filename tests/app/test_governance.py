@@ -26,8 +26,15 @@ from cornerstone.identity.errors import (
     UnknownOrganizationError,
 )
 from cornerstone.identity.roles import Role
-from cornerstone.modules.governance.errors import NotEligibleError, ProposalClosedError
-from cornerstone.modules.membership.errors import OrganizationRemovedError
+from cornerstone.modules.governance.errors import (
+    NotEligibleError,
+    ProposalClosedError,
+    UnknownParamError,
+)
+from cornerstone.modules.membership.errors import (
+    InvalidRootCertificateError,
+    OrganizationRemovedError,
+)
 from cornerstone.state import Store
 from cornerstone.testing import GENESIS_TIME_NS, TestChain
 from cornerstone.tx import sign_transaction
@@ -363,6 +370,37 @@ def test_a_parameter_change_applies_from_the_next_transaction(members: Members) 
         {"digest": digest("big"), "metadata": {"note": "x" * 900}},
     )
     assert big.code == OversizedTransactionError.code
+
+
+def test_a_proposal_its_action_would_refuse_now_is_refused_at_once(members: Members) -> None:
+    def proposals() -> list[Any]:
+        found = encoding.decode(members.chain.query("/governance/proposals").value)
+        assert isinstance(found, list)
+        return found
+
+    before = proposals()
+    refused = members.send(
+        admin_key("org1"),
+        "governance",
+        "propose",
+        {"module": "governance", "action": "set_param", "args": {"name": "gas", "value": 5}},
+    )
+    assert (refused.codespace, refused.code) == ("governance", UnknownParamError.code)
+    assert "gas" in refused.log
+    _, org5_root = _org5_root()
+    wrong_org = members.send(
+        admin_key("org1"),
+        "governance",
+        "propose",
+        {
+            "module": "membership",
+            "action": "add_organization",
+            "args": {"id": "org6", "name": "Org 6", "root_certificate": org5_root},
+        },
+    )
+    assert wrong_org.code == InvalidRootCertificateError.code
+    assert "org5" in wrong_org.log
+    assert proposals() == before, "nothing is left to vote on"
 
 
 def test_an_action_that_fails_when_it_runs_changes_nothing(members: Members) -> None:

@@ -10,7 +10,9 @@ from cornerstone.cli.ca import ca
 from cornerstone.cli.chain import keys, query, tx
 from cornerstone.cli.demo import demo
 from cornerstone.cli.localnet import localnet
-from cornerstone.errors import UserError
+from cornerstone.cli.org import org
+from cornerstone.cli.proposal import proposal
+from cornerstone.errors import CornerstoneError, UserError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +27,8 @@ cli.add_command(tx)
 cli.add_command(query)
 cli.add_command(demo)
 cli.add_command(ca)
+cli.add_command(org)
+cli.add_command(proposal)
 
 
 def main() -> None:
@@ -39,6 +43,9 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except UserError as exc:
         click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    except CornerstoneError as exc:  # e.g. a proof the node gave that does not verify
+        click.echo(f"error: {exc.message} ({exc.codespace} code {exc.code})", err=True)
         sys.exit(1)
 
 

@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from cornerstone import encoding
-from cornerstone.cli.common import home_option, keys_dir, node_option, resolve_node
-from cornerstone.crypto import PrivateKey, load_key, save_key
+from cornerstone.cli import common
+from cornerstone.cli.common import home_option, jsonable, keys_dir, node_option
+from cornerstone.crypto import PrivateKey, PublicKey, load_key, save_key
 from cornerstone.modules.notary.keys import doc_key, hash_key
-from cornerstone.sdk import Client, Signer
+from cornerstone.sdk import Signer
 
 
 # ---------------------------------------------------------------------------- keys
@@ -86,6 +89,48 @@ _file = click.option("--file", type=click.Path(path_type=Path, dir_okay=False, e
 _digest_opt = click.option("--digest", help="SHA-256 of the document, in hex.")
 _meta = click.option("--meta", multiple=True, help="Metadata NAME=VALUE (repeatable).")
 _key = click.option("--key", "key_name", required=True, help="Name of the signing key.")
+_cert = click.option(
+    "--cert",
+    "cert_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Send as the holder of this member certificate (PEM or DER, issued to --key by a "
+    "member organization's CA) instead of as a key registered on chain.",
+)
+
+
+def read_certificate(path: Path, *, param_hint: str) -> bytes:
+    """The DER bytes of the certificate in `path` (PEM or DER), or a usage error naming it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read {path} ({exc.strerror})", param_hint=param_hint
+        ) from None
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificate(data).public_bytes(Encoding.DER)
+        x509.load_der_x509_certificate(data)
+    except ValueError:
+        raise click.BadParameter(
+            f"{path} is not an X.509 certificate (PEM or DER)", param_hint=param_hint
+        ) from None
+    return data
+
+
+def _holder_certificate(path: Path, key: PrivateKey) -> bytes:
+    """The certificate, checked to be `key`'s: a mismatch would reach the chain only as a
+    signature that does not verify."""
+    der = read_certificate(path, param_hint="--cert")
+    try:
+        subject = PublicKey.from_cryptography(x509.load_der_x509_certificate(der).public_key())
+    except ValueError as exc:
+        raise click.BadParameter(f"{path}: {exc}", param_hint="--cert") from None
+    if subject != key.public_key:
+        raise click.BadParameter(
+            f"{path} certifies the key {subject.hex()}, not the signing key {key.public_key.hex()}",
+            param_hint="--cert",
+        )
+    return der
 
 
 @click.group()
@@ -98,10 +143,18 @@ def tx_notary() -> None:
     """Notary transactions."""
 
 
-def _send(home: Path, node_url: str | None, key_name: str, operation: str, args: Any) -> None:
+def _send(
+    home: Path,
+    node_url: str | None,
+    key_name: str,
+    cert_file: Path | None,
+    operation: str,
+    args: Any,
+) -> None:
     key = load_key(keys_dir(home) / f"{key_name}.json")
-    with Client(resolve_node(home, node_url)) as client:
-        committed = Signer(client, key).submit("notary", operation, args)
+    certificate = None if cert_file is None else _holder_certificate(cert_file, key)
+    with common.connect(home, node_url) as client:
+        committed = Signer(client, key, certificate=certificate).submit("notary", operation, args)
     click.echo(f"committed at height {committed.height}: transaction {committed.hash.hex()}")
     for kind, attributes in committed.events:
         if kind != "tx":
@@ -110,6 +163,7 @@ def _send(home: Path, node_url: str | None, key_name: str, operation: str, args:
 
 @tx_notary.command("anchor")
 @_key
+@_cert
 @_file
 @_digest_opt
 @_meta
@@ -117,6 +171,7 @@ def _send(home: Path, node_url: str | None, key_name: str, operation: str, args:
 @node_option
 def tx_anchor(
     key_name: str,
+    cert_file: Path | None,
     file: Path | None,
     digest: str | None,
     meta: tuple[str, ...],
@@ -125,11 +180,12 @@ def tx_anchor(
 ) -> None:
     """Anchor a document's SHA-256 digest (of --file, or given as --digest)."""
     args = {"digest": _digest(file, digest), "metadata": _metadata(meta)}
-    _send(home, node_url, key_name, "anchor", args)
+    _send(home, node_url, key_name, cert_file, "anchor", args)
 
 
 @tx_notary.command("revise")
 @_key
+@_cert
 @click.option("--document", required=True, help="Digest the document was anchored with.")
 @_file
 @_digest_opt
@@ -138,6 +194,7 @@ def tx_anchor(
 @node_option
 def tx_revise(
     key_name: str,
+    cert_file: Path | None,
     document: str,
     file: Path | None,
     digest: str | None,
@@ -151,23 +208,13 @@ def tx_revise(
         "digest": _digest(file, digest),
         "metadata": _metadata(meta),
     }
-    _send(home, node_url, key_name, "revise", args)
+    _send(home, node_url, key_name, cert_file, "revise", args)
 
 
 # ---------------------------------------------------------------------------- query
 @click.group()
 def query() -> None:
     """Read state, with proofs verified against block headers."""
-
-
-def _jsonable(value: encoding.Value) -> Any:
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 @query.command("notary")
@@ -178,7 +225,7 @@ def _jsonable(value: encoding.Value) -> Any:
 def query_notary(file: Path | None, digest: str | None, home: Path, node_url: str | None) -> None:
     """Look up a document by the digest of any of its versions; the records are proven."""
     wanted = _digest(file, digest)
-    with Client(resolve_node(home, node_url)) as client:
+    with common.connect(home, node_url) as client:
         record = client.read_verified(doc_key(wanted))
         if record.value is None:  # not an original: perhaps a revision
             entry = client.read_verified(hash_key(wanted), height=record.height)
@@ -192,7 +239,7 @@ def query_notary(file: Path | None, digest: str | None, home: Path, node_url: st
             assert isinstance(found, dict) and isinstance(found["document"], bytes)
             record = client.read_verified(doc_key(found["document"]), height=entry.height)
         answer = client.query("notary", "lookup", digest=wanted)
-    click.echo(json.dumps(_jsonable(answer), indent=2))
+    click.echo(json.dumps(jsonable(answer), indent=2))
     click.echo(
         f"proof: verified against app hash {record.app_hash.hex()} of the header "
         f"after height {record.height}"
@@ -207,13 +254,13 @@ def query_notary(file: Path | None, digest: str | None, home: Path, node_url: st
 def query_key(key: str, height: int, home: Path, node_url: str | None) -> None:
     """Read one raw state KEY (text, or hex with a 0x prefix) with a verified proof."""
     raw = bytes.fromhex(key[2:]) if key.startswith("0x") else key.encode()
-    with Client(resolve_node(home, node_url)) as client:
+    with common.connect(home, node_url) as client:
         verified = client.read_verified(raw, height=height)
     if verified.value is None:
         click.echo(f"absent (proven) at height {verified.height}")
     else:
         try:
-            shown = json.dumps(_jsonable(encoding.decode(verified.value)))
+            shown = json.dumps(jsonable(encoding.decode(verified.value)))
         except encoding.DecodeError:
             shown = "0x" + verified.value.hex()
         click.echo(shown)

@@ -65,6 +65,7 @@ def propose(state: Writer, ctx: Context, msg: Propose) -> Events:
     period = msg.voting_period or get_params(state).voting_period
     if not 0 < period <= MAX_VOTING_PERIOD:
         raise VotingPeriodError(limit=MAX_VOTING_PERIOD, blocks=period)
+    _dry_run(state, ctx, action, message)
     proposal = Proposal(
         id=next_proposal_id(state),
         module=msg.module,
@@ -159,6 +160,18 @@ def set_param(state: Writer, _ctx: Context, msg: SetParam) -> Events:
 
 
 # ---------------------------------------------------------------------------- helpers
+def _dry_run(state: Writer, ctx: Context, action: Action, message: Any) -> None:
+    """Run the action now and undo it, so that a proposal it would refuse in today's state (an
+    unknown parameter, a root certificate of another organization, an organization that exists)
+    is refused at once with the action's own error, instead of after every vote. A proposal
+    that needs another to execute first is therefore proposed after it."""
+    state.begin_transaction()
+    try:
+        action.execute(state, ctx, message)
+    finally:
+        state.rollback_transaction()
+
+
 def find_action(module_name: str, action_name: str, args: Mapping[str, Any]) -> tuple[Action, Any]:
     """The action and its parsed message, or UnknownActionError / InvalidActionError."""
     from cornerstone.modules import BY_NAME  # the registry includes this module

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cornerstone import encoding
+from cornerstone.chain import get_params as chain_params
 from cornerstone.module import Reader
 from cornerstone.modules.governance.genesis import all_defaults
 from cornerstone.modules.governance.state import (
@@ -69,7 +70,13 @@ class ParamsQuery:
 
 
 def params(state: Reader, _query: ParamsQuery) -> encoding.Value:
-    return {"voting_period": get_params(state).voting_period}
+    """Every parameter `set_param` changes: the chain's and governance's own."""
+    chain = chain_params(state)
+    return {
+        "voting_period": get_params(state).voting_period,
+        "max_tx_bytes": chain.max_tx_bytes,
+        "block_max_gas": chain.block_max_gas,
+    }
 
 
 def proposal_value(p: Proposal) -> dict[str, encoding.Value]:
