@@ -101,6 +101,56 @@ def test_demo_then_transactions_and_proven_queries(
     assert "not a member of any organization" in refused.stderr
     assert "Traceback" not in refused.stderr
 
+    # The consortium at work: a member certificate from org3's CA, then a vote.
+    issued = cornerstone("ca", "issue", "org3", "clerk", "--role", "client", home=home)
+    clerk_cert = re.search(r"certificate  (\S+\.crt)", issued.stdout)
+    clerk_key = re.search(r"private key  (\S+\.key\.json)", issued.stdout)
+    assert clerk_cert and clerk_key, issued.stdout
+    (home / "keys" / "clerk.json").write_bytes(Path(clerk_key[1]).read_bytes())
+    (home / "keys" / "clerk.json").chmod(0o600)
+    as_holder = cornerstone(
+        "tx",
+        "notary",
+        "anchor",
+        "--key",
+        "clerk",
+        "--cert",
+        clerk_cert[1],
+        "--digest",
+        "c1" * 32,
+        home=home,
+        check=False,
+    )
+    assert as_holder.returncode == 0, as_holder.stderr
+    orgs = cornerstone("org", "list", home=home)
+    assert all(f"org{i}" in orgs.stdout for i in range(1, 5))
+    shown = cornerstone("org", "show", "org3", "--prove", home=home)
+    assert "proof: verified" in shown.stdout
+
+    proposed = cornerstone(
+        "proposal",
+        "new",
+        "--key",
+        "org1-admin",
+        "governance",
+        "set_param",
+        "--arg",
+        "name=voting_period",
+        "--arg",
+        "value=50",
+        home=home,
+    )
+    [proposal] = re.findall(r"proposal (\d+)", proposed.stdout)[:1]
+    for admin in ("org2-admin", "org3-admin"):
+        cornerstone("proposal", "vote", proposal, "--key", admin, home=home)
+    outcome = cornerstone("proposal", "show", proposal, "--json", home=home)
+    assert '"status": "executed"' in outcome.stdout
+    params = cornerstone("proposal", "params", "--json", home=home)
+    assert '"voting_period": 50' in params.stdout
+
+    not_admin = cornerstone("proposal", "vote", proposal, "--key", "org4", home=home, check=False)
+    assert not_admin.returncode == 1 and "Traceback" not in not_admin.stderr
+
     status = cornerstone("localnet", "status", "--json", home=home)
     assert status.stdout.count('"app_running": true') == 4
 

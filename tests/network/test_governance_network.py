@@ -112,7 +112,7 @@ def test_a_revoked_member_is_refused_on_every_node(net: Localnet) -> None:
 
 def test_a_stranger_node_is_refused_until_its_organization_is_admitted(net: Localnet) -> None:
     joining = net.add_node("org5")
-    org5_ca = CertificateAuthority.create(net.home / "orgs" / "org5" / "ca", "org5")
+    org5_ca = CertificateAuthority.create(net.ca_dir(joining.index), "org5")
     validator_file = joining.cometbft_home / "config" / "priv_validator_key.json"
     validator = json.loads(validator_file.read_text())
     net.start_node(joining.index)

@@ -25,6 +25,7 @@ from cornerstone.identity.ca import (
 from cornerstone.identity.certs import NS_PER_S, format_utc_ns, serial_hex, valid_org_id
 from cornerstone.identity.errors import InvalidOrgIdError, InvalidRoleError
 from cornerstone.identity.roles import Role
+from cornerstone.localnet.network import ca_dir
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -55,7 +56,7 @@ def _user_errors() -> Iterator[None]:
 def _folder(home: Path, org: str) -> Path:
     if not valid_org_id(org):  # checked before it becomes a path: no "../" escapes
         raise InvalidOrgIdError(org=org)
-    return home / "ca" / org
+    return ca_dir(home, org)
 
 
 def _load(home: Path, org: str) -> CertificateAuthority:

@@ -83,6 +83,12 @@ def demo(orgs: int, base_port: int, home: Path) -> None:
     click.echo("Try:")
     click.echo(f"  {command} query notary --digest {first[0].hex()}{where}")
     click.echo(f"  {command} tx notary anchor --key org1 --file README.md{where}")
+    click.echo(f"  {command} org show org2 --prove{where}")
+    click.echo(
+        f"  {command} proposal new --key org1-admin governance set_param "
+        f"--arg name=voting_period --arg value=50{where}"
+    )
+    click.echo(f"  {command} proposal vote 1 --key org2-admin{where}")
     click.echo(f"  {command} localnet status{where}")
     click.echo(f"Stop it with: {command} localnet down{where}")
 

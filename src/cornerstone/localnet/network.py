@@ -5,8 +5,9 @@ Layout of a network's home folder:
     network.json            format version, chain id, CometBFT version, app kind, the nodes
     keys/org<i>.json        each organization's client key (mode 0600)
     keys/org<i>-admin.json  each organization's admin key (mode 0600)
-    orgs/org<i>/ca/         each organization's certificate authority (see identity/ca.py),
-                            which certified the client, admin and validator keys
+    ca/org<i>/              each organization's certificate authority (identity/ca.py, the
+                            folder `cornerstone ca` uses), which certified its client, admin
+                            and validator keys
     node<i>/cometbft/       the node's CometBFT home (config, genesis, keys, block store)
     node<i>/app/            the application's data
     node<i>/app.log, node<i>/cometbft.log, node<i>/app.pid, node<i>/cometbft.pid
@@ -81,7 +82,7 @@ FORMAT_VERSION = 2
 2: organizations have certificate authorities and admin keys; nodes filter peers."""
 MANIFEST = "network.json"
 KEYS_DIR = "keys"
-ORGS_DIR = "orgs"
+CA_DIR = "ca"
 ADMIN_SUFFIX = "-admin"
 DEFAULT_BASE_PORT = 26600
 DEFAULT_CHAIN_ID = "cornerstone-local"
@@ -748,7 +749,7 @@ def down(home: Path, *, purge: bool = False) -> int:
 
 def ca_dir(home: Path, org: str) -> Path:
     """Where a local network keeps organization `org`'s certificate authority."""
-    return home / ORGS_DIR / org / "ca"
+    return home / CA_DIR / org
 
 
 def _init_node(binary: Path, home: Path, base_port: int, index: int, *, org: str) -> NodeSpec:
