@@ -70,7 +70,13 @@ def test_create_writes_keys_one_genesis_and_each_nodes_config(localnets: Localne
     assert [org["id"] for org in organizations] == ["org1", "org2", "org3", "org4"]
     assert [[m["public_key"] for m in org["members"]] for org in organizations] == members
     assert [org["nodes"] for org in organizations] == [[node.node_id] for node in net.nodes]
-    assert genesis["app_state"]["governance"] == {"voting_period": 100}
+    governance = genesis["app_state"]["governance"]
+    assert governance["voting_period"] == 100
+    assert governance["policies"]["membership.add_organization"] == {
+        "rule": "MAJORITY",
+        "orgs": "*",
+        "roles": ["admin"],
+    }
 
     for node in net.nodes:
         config = tomllib.loads((node.cometbft_home / "config" / "config.toml").read_text())

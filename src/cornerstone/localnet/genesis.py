@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cornerstone.crypto import PublicKey
 from cornerstone.identity.roles import Role
 from cornerstone.localnet.config import AppKind
+from cornerstone.modules.governance.genesis import all_defaults
 
 VALIDATOR_POWER = 10
 INITIAL_HEIGHT = 1
@@ -81,7 +82,7 @@ def validator_from_key_file(name: str, document: Mapping[str, Any]) -> Validator
 
 def app_state(app: AppKind, orgs: Sequence[FoundingOrg]) -> dict[str, Any]:
     """The application's genesis, one document per module name; nothing for CometBFT's
-    kvstore. Governance starts with its default policies."""
+    kvstore. Governance starts with every resource's default policy, listed."""
     if app == "kvstore":
         return {}
     organizations = [
@@ -107,9 +108,11 @@ def app_state(app: AppKind, orgs: Sequence[FoundingOrg]) -> dict[str, Any]:
         }
         for org in orgs
     ]
+    # Written out in full so that the genesis shows every rule the network starts with.
+    policies = {resource: policy.to_value() for resource, policy in sorted(all_defaults().items())}
     return {
         MEMBERSHIP: {"organizations": organizations},
-        GOVERNANCE: {"voting_period": VOTING_PERIOD},
+        GOVERNANCE: {"voting_period": VOTING_PERIOD, "policies": policies},
     }
 
 

@@ -146,6 +146,7 @@ def test_the_app_state_is_a_valid_membership_and_governance_genesis() -> None:
         ("client", "client"),
         ("admin", "admin"),
     ]
+    assert state["governance"]["policies"]["governance.set_policy"]["rule"] == "MAJORITY"
     assert app_state("kvstore", orgs) == {}
 
 
