@@ -33,9 +33,22 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localnet]:
         network.stop()
 
 
+_clients: list[Client] = []
+"""Clients the current test opened through `signer_for`; closed when it ends."""
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _clients:
+        _clients.pop().close()
+
+
 def signer_for(net: Localnet, org_index: int, via_node: int) -> Signer:
     """Organization `org_index`'s key, sending through node `via_node`."""
-    return Signer(Client(net.node(via_node).rpc_url), load_key(net.key_file(org_index)))
+    client = Client(net.node(via_node).rpc_url)
+    _clients.append(client)
+    return Signer(client, load_key(net.key_file(org_index)))
 
 
 def anchor(signer: Signer, label: str) -> tuple[Transaction, bytes]:

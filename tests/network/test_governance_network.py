@@ -47,8 +47,9 @@ def wait_for(what: str, condition: Callable[[], bool], timeout: float = DEADLINE
         time.sleep(0.2)
 
 
-def admin(net: Localnet, org_index: int, via_node: int = 1) -> Signer:
-    return Signer(Client(net.node(via_node).rpc_url), load_key(net.admin_key_file(org_index)))
+def admin(net: Localnet, client: Client, org_index: int) -> Signer:
+    """Organization `org_index`'s admin, sending through `client`'s node."""
+    return Signer(client, load_key(net.admin_key_file(org_index)))
 
 
 def propose(signer: Signer, module: str, action: str, args: Mapping[str, Any]) -> int:
@@ -95,7 +96,7 @@ def test_a_revoked_member_is_refused_on_every_node(net: Localnet) -> None:
         digest = hashlib.sha256(b"before revocation").digest()
         member.submit("notary", "anchor", {"digest": digest, "metadata": {}})
 
-        org2 = admin(net, 2, via_node=2)
+        org2 = admin(net, client, 2)
         proposal = propose(
             org2, "membership", "revoke_certificate", {"org": "org2", "serial": issued.serial}
         )
@@ -133,11 +134,11 @@ def test_a_stranger_node_is_refused_until_its_organization_is_admitted(net: Loca
         "validators": [base64.b64decode(validator["pub_key"]["value"])],
         "power": 10,
     }
-    proposal = propose(admin(net, 1), "membership", "add_organization", args)
-    vote(admin(net, 2), proposal)
     with Client(net.node(1).rpc_url) as client:
+        proposal = propose(admin(net, client, 1), "membership", "add_organization", args)
+        vote(admin(net, client, 2), proposal)
         assert status_of(client, proposal) == "open", "2 of 4 is not a majority"
-        vote(admin(net, 3), proposal)
+        vote(admin(net, client, 3), proposal)
         assert status_of(client, proposal) == "executed"
         address = validator["address"]
         wait_for("the new validator is in the set", lambda: address in validator_addresses(client))
@@ -170,10 +171,12 @@ def test_a_removed_organization_is_refused_and_its_validator_stops_counting(
 ) -> None:
     with Client(net.node(1).rpc_url) as client:
         before = validator_addresses(client)
-        proposal = propose(admin(net, 1), "membership", "remove_organization", {"id": "org4"})
+        proposal = propose(
+            admin(net, client, 1), "membership", "remove_organization", {"id": "org4"}
+        )
         for org in (2, 3):
             if status_of(client, proposal) == "open":
-                vote(admin(net, org), proposal)
+                vote(admin(net, client, org), proposal)
         assert status_of(client, proposal) == "executed"
         node4 = json.loads(
             (net.node(4).cometbft_home / "config" / "priv_validator_key.json").read_text()
@@ -186,9 +189,10 @@ def test_a_removed_organization_is_refused_and_its_validator_stops_counting(
         wait_for("the chain keeps committing", lambda: client.height() >= start + 3)
         assert not signed(client, client.height() - 1, node4)
 
-    tx = Signer(Client(net.node(1).rpc_url), load_key(net.key_file(4))).sign(
-        "notary", "anchor", {"digest": hashlib.sha256(b"after removal").digest()}
-    )
+    with Client(net.node(1).rpc_url) as client:
+        tx = Signer(client, load_key(net.key_file(4))).sign(
+            "notary", "anchor", {"digest": hashlib.sha256(b"after removal").digest()}
+        )
     for node in net.nodes:
         if node.index == 4:
             continue

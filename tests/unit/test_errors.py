@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cornerstone.contracts  # noqa: F401  (registers contract errors)
 import cornerstone.modules  # noqa: F401  (registers module errors)
 from cornerstone import errors
 
@@ -55,6 +56,16 @@ PUBLISHED = {
     ("governance", 3007): "InvalidPolicyError",
     ("governance", 3008): "UnknownParamError",
     ("governance", 3009): "InvalidParamError",
+    ("contract", 4000): "ContractRefusedError",
+    ("contract", 4001): "ContractFailedError",
+    ("contract", 4002): "ContractAbortedError",
+    ("contract", 4003): "ContractOutOfGasError",
+    ("contract", 4004): "ContractLimitError",
+    ("contract", 4005): "UnknownFunctionError",
+    ("contract", 4006): "ContractArgumentsError",
+    ("contract", 4007): "ReadOnlyError",
+    ("contract", 4008): "UnknownContractError",
+    ("contract", 4009): "ReentrantCallError",
     ("notary", 1000): "AlreadyAnchoredError",
     ("notary", 1001): "DocumentNotFoundError",
     ("notary", 1002): "NotOwnerError",
