@@ -14,6 +14,8 @@ for warm-up + duration seconds, a quarter of it to each node; only the duration 
 4. cornerstone at `--latency-rate` (default half the capacity measured in 1): its latency at a
    load it sustains, since a saturated run's latency is only queueing time.
 5. `bench.state_commit`: one block of 1,000 changed keys over 10,000 and 1,000,000 keys.
+6. `cornerstone.contracts.benchmark`: a contract call doing 10 state reads and 10 writes
+   against a native handler doing the same (issue 4's target: a ratio of at most 3).
 
 Results go to stdout and to .artifacts/bench.json. The last line is
 `ratio_vs_kvstore=<cornerstone tx/s / kvstore tx/s>`, each application's committed rate when
@@ -39,6 +41,7 @@ from bench.loadgen import MAX_BATCH, SATURATED_SHARE, LoadResult, Schedule, Stre
 from bench.network import CpuMeter, network_processes, running_network
 from bench.state_commit import measure_commit
 from bench.workload import GAS_LIMIT, kvstore_streams, mean_size, notary_streams
+from cornerstone.contracts.benchmark import measure_native_reads_writes, measure_reads_writes
 from cornerstone.localnet import AppKind, Localnet
 from cornerstone.localnet.cometbft import find_cometbft, version
 from cornerstone.localnet.config import MEMPOOL, consensus_timeouts
@@ -136,6 +139,18 @@ def main() -> None:
             state.append(measured)
             print(_state_line(measured), flush=True)
 
+    print("\n== contract call, 10 reads + 10 writes, against a native handler", flush=True)
+    contract_s, native_s = measure_reads_writes(10), measure_native_reads_writes(10)
+    contracts = {
+        "contract_us": round(contract_s * 1e6, 1),
+        "native_us": round(native_s * 1e6, 1),
+        "ratio": round(contract_s / native_s, 2),
+    }
+    print(
+        f"   contract {contracts['contract_us']} us, native {contracts['native_us']} us per "
+        f"call: ratio {contracts['ratio']} (target: at most 3)"
+    )
+
     print("\n== summary")
     _print_table(outcomes)
     theirs = max(
@@ -156,6 +171,7 @@ def main() -> None:
         args=args,
         outcomes=outcomes,
         state=state,
+        contracts=contracts,
         ratio=ratio,
         same_load_ratio=same_ratio,
         elapsed=elapsed,
@@ -369,6 +385,7 @@ def _write_artifact(
     args: argparse.Namespace,
     outcomes: Mapping[str, Outcome],
     state: list[dict[str, float]],
+    contracts: Mapping[str, float],
     ratio: float,
     same_load_ratio: float,
     elapsed: float,
@@ -404,6 +421,7 @@ def _write_artifact(
             for key, o in outcomes.items()
         },
         "state_commit": state,
+        "contract_vs_native": contracts,
         "ratio_vs_kvstore": round(ratio, 2),
         "ratio_at_same_offered_load": round(same_load_ratio, 2),
         "elapsed_s": round(elapsed),
