@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import cornerstone.contracts  # noqa: F401  (registers contract errors)
+import cornerstone.contracts  # registers contract errors
 import cornerstone.modules  # noqa: F401  (registers module errors)
 from cornerstone import errors
 
@@ -66,6 +66,16 @@ PUBLISHED = {
     ("contract", 4007): "ReadOnlyError",
     ("contract", 4008): "UnknownContractError",
     ("contract", 4009): "ReentrantCallError",
+    ("contract", 4010): "ContractExistsError",
+    ("contract", 4011): "ContractNotFoundError",
+    ("contract", 4012): "ContractFrozenError",
+    ("contract", 4013): "ContractRevokedError",
+    ("contract", 4014): "CallNotPermittedError",
+    ("contract", 4015): "InvalidCallPolicyError",
+    ("contract", 4016): "StatusChangeError",
+    ("contract", 4017): "SameVersionError",
+    ("contract", 4018): "MigrationOnlyError",
+    ("contract", 4019): "UnknownMaintainerError",
     ("notary", 1000): "AlreadyAnchoredError",
     ("notary", 1001): "DocumentNotFoundError",
     ("notary", 1002): "NotOwnerError",
