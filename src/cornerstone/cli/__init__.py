@@ -8,6 +8,7 @@ import click
 
 from cornerstone.cli.ca import ca
 from cornerstone.cli.chain import keys, query, tx
+from cornerstone.cli.contract import contract
 from cornerstone.cli.demo import demo
 from cornerstone.cli.localnet import localnet
 from cornerstone.cli.org import org
@@ -29,6 +30,7 @@ cli.add_command(demo)
 cli.add_command(ca)
 cli.add_command(org)
 cli.add_command(proposal)
+cli.add_command(contract)
 
 
 def main() -> None:

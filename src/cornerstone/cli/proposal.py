@@ -154,6 +154,12 @@ def proposal_new(
       membership set_nodes  org, nodes
       governance set_policy  resource, policy
       governance set_param  name (max_tx_bytes or voting_period), value
+      contracts install  name, version, source, policies, org
+      contracts upgrade  name, version, source, migration, policies
+      contracts freeze  name, reason
+      contracts unfreeze  name
+      contracts revoke  name, reason
+      (`cornerstone contract install|upgrade|...` reads the source from a file for you)
 
     \b
     Values are typed by the action's fields. With --arg NAME=VALUE: text as is; integers in
