@@ -33,16 +33,12 @@ from cornerstone.cli.common import (
     signer,
     table,
 )
-from cornerstone.cli.proposal import _active_orgs, _get_proposal, _status_line, _tally
+from cornerstone.cli.proposal import active_orgs, get_proposal, proposal_gas, status_line, tally
 from cornerstone.contracts import ContractError, Harness, find_violations
 from cornerstone.contracts.runtime import CONTRACT_NAME
 from cornerstone.policy import parse_policy
 from cornerstone.sdk import Client, Committed, Signer
 
-PROPOSAL_GAS_BASE: Final = 200_000
-PROPOSAL_GAS_PER_BYTE: Final = 50
-"""A proposal that carries a source pays for its bytes several times: in the transaction, in the
-proposal record, and in the source written by the dry run and by the execution (10 gas each)."""
 CALL_GAS: Final = 2_000_000
 """Gas of a call unless --gas-limit says otherwise; what the call does not use is not charged."""
 STATUSES: Final = ("active", "frozen", "revoked")
@@ -296,7 +292,6 @@ def _propose(
     voting_period: int = 0,
 ) -> None:
     """Submit a governance proposal of a contracts action; print its id and its tally."""
-    size = sum(len(v.encode()) for v in args.values() if isinstance(v, str))
     with common.connect(home, node_url) as client:
         sender = signer(client, home, key_name)
         if action == "install" and "org" not in args:
@@ -313,11 +308,11 @@ def _propose(
                 "title": title,
                 "voting_period": voting_period,
             },
-            gas_limit=PROPOSAL_GAS_BASE + PROPOSAL_GAS_PER_BYTE * size,
+            gas_limit=proposal_gas(args),
         )
         proposed = _events(committed).get("governance.proposed")
         assert proposed is not None, "a committed proposal has its event"
-        found = _get_proposal(client, int(proposed["proposal"]))
+        found = get_proposal(client, int(proposed["proposal"]))
         click.echo(f"proposal {found['id']}: {MODULE} {action} {found['args']['name']}")
         click.echo(f"  {committed_line(committed)}")
         _echo_outcome(client, found)
@@ -330,9 +325,9 @@ def _org_of(client: Client, sender: Signer) -> str:
 
 
 def _echo_outcome(client: Client, p: Mapping[str, Any]) -> None:
-    click.echo(f"  status  {_status_line(p)}")
+    click.echo(f"  status  {status_line(p)}")
     if p["status"] == "open":
-        click.echo(f"  votes   {_tally(p, _active_orgs(client))}")
+        click.echo(f"  votes   {tally(p, active_orgs(client))}")
         click.echo(
             f"  next    the other admins run `cornerstone contract vote {p['id']} --key NAME`"
         )
@@ -511,15 +506,14 @@ def contract_vote(
     """Vote on proposal ID for your organization, with gas for the source it carries (the vote
     that passes it installs the contract). Any proposal can be voted on this way."""
     with common.connect(home, node_url) as client:
-        found = _get_proposal(client, proposal_id)
-        size = sum(len(v.encode()) for v in found["args"].values() if isinstance(v, str))
+        found = get_proposal(client, proposal_id)
         committed = signer(client, home, key_name).submit(
             "governance",
             "vote",
             {"proposal": proposal_id, "approve": not reject},
-            gas_limit=PROPOSAL_GAS_BASE + PROPOSAL_GAS_PER_BYTE * size,
+            gas_limit=proposal_gas(found["args"]),
         )
-        found = _get_proposal(client, proposal_id)
+        found = get_proposal(client, proposal_id)
         verb = "reject" if reject else "approve"
         click.echo(f"voted to {verb} proposal {proposal_id}: {found['module']} {found['action']}")
         click.echo(f"  {committed_line(committed)}")

@@ -42,6 +42,18 @@ STATUSES: Final = ("open", "executed", "failed", "rejected", "expired")
 """A proposal's statuses (governance/state.py)."""
 PAGE: Final = 100
 """Proposals asked for per query (the most the query answers)."""
+PROPOSAL_GAS_BASE: Final = 200_000
+PROPOSAL_GAS_PER_BYTE: Final = 50
+"""A proposal that carries text (a contract's source) pays for its bytes several times: in the
+transaction, in the proposal record, and in what the dry run and the execution write (10 gas
+each). Gas a transaction does not use is not charged, so a generous limit costs nothing."""
+
+
+def proposal_gas(args: Mapping[str, Any]) -> int:
+    """Gas enough to propose an action with `args`, or to cast the vote that executes it."""
+    size = sum(len(v.encode()) for v in args.values() if isinstance(v, str))
+    size += sum(len(v) for v in args.values() if isinstance(v, bytes))
+    return PROPOSAL_GAS_BASE + PROPOSAL_GAS_PER_BYTE * size
 
 
 # ---------------------------------------------------------------------------- proposal
@@ -59,7 +71,7 @@ def _proposal_events(committed: Committed) -> dict[str, dict[str, str]]:
     return {kind: attributes for kind, attributes in committed.events}
 
 
-def _status_line(p: Mapping[str, Any]) -> str:
+def status_line(p: Mapping[str, Any]) -> str:
     status = p["status"]
     if status == "open":
         return f"open until height {p['deadline']}"
@@ -67,7 +79,7 @@ def _status_line(p: Mapping[str, Any]) -> str:
     return f"{line}: {p['outcome']}" if p["outcome"] else line
 
 
-def _tally(p: Mapping[str, Any], members: Sequence[str]) -> str:
+def tally(p: Mapping[str, Any], members: Sequence[str]) -> str:
     """How far an open proposal is from its policy's threshold."""
     policy = parse_policy(p["policy"])
     verdict = policy.evaluate(
@@ -85,12 +97,12 @@ def _tally(p: Mapping[str, Any], members: Sequence[str]) -> str:
     )
 
 
-def _active_orgs(client: Client) -> list[str]:
+def active_orgs(client: Client) -> list[str]:
     orgs = as_list(client.query("membership", "organizations"))
     return [o["id"] for o in orgs if o["status"] == "active"]
 
 
-def _get_proposal(client: Client, proposal_id: int) -> dict[str, Any]:
+def get_proposal(client: Client, proposal_id: int) -> dict[str, Any]:
     found = client.query("governance", "proposal", id=proposal_id)
     if found is None:
         raise click.ClickException(
@@ -100,9 +112,9 @@ def _get_proposal(client: Client, proposal_id: int) -> dict[str, Any]:
 
 
 def _echo_outcome(client: Client, p: Mapping[str, Any]) -> None:
-    click.echo(f"  status  {_status_line(p)}")
+    click.echo(f"  status  {status_line(p)}")
     if p["status"] == "open":
-        click.echo(f"  votes   {_tally(p, _active_orgs(client))}")
+        click.echo(f"  votes   {tally(p, active_orgs(client))}")
         click.echo(
             f"  next    the other admins run `cornerstone proposal vote {p['id']} --key NAME`"
         )
@@ -190,10 +202,11 @@ def proposal_new(
                 "title": title,
                 "voting_period": voting_period,
             },
+            gas_limit=proposal_gas(args),
         )
         proposed = _proposal_events(committed).get("governance.proposed")
         assert proposed is not None, "a committed proposal has its event"
-        found = _get_proposal(client, int(proposed["proposal"]))
+        found = get_proposal(client, int(proposed["proposal"]))
         click.echo(f"proposal {found['id']}: {module} {action}")
         click.echo(f"  {committed_line(committed)}")
         _echo_outcome(client, found)
@@ -210,10 +223,14 @@ def proposal_vote(
 ) -> None:
     """Vote for proposal ID for your organization (a later vote replaces it while it is open)."""
     with common.connect(home, node_url) as client:
+        found = get_proposal(client, proposal_id)
         committed = signer(client, home, key_name).submit(
-            "governance", "vote", {"proposal": proposal_id, "approve": not reject}
+            "governance",
+            "vote",
+            {"proposal": proposal_id, "approve": not reject},
+            gas_limit=proposal_gas(found["args"]),
         )
-        found = _get_proposal(client, proposal_id)
+        found = get_proposal(client, proposal_id)
         verb = "reject" if reject else "approve"
         click.echo(f"voted to {verb} proposal {proposal_id}: {found['module']} {found['action']}")
         click.echo(f"  {committed_line(committed)}")
@@ -232,14 +249,14 @@ def proposal_show(
     """Show proposal ID: its action and arguments, its votes and its outcome."""
     with common.connect(home, node_url) as client:
         verified = proven(client, proposal_key(proposal_id)) if prove else None
-        found = _get_proposal(client, proposal_id)
-        members = _active_orgs(client) if found["status"] == "open" and not as_json else []
+        found = get_proposal(client, proposal_id)
+        members = active_orgs(client) if found["status"] == "open" and not as_json else []
     if as_json:
         echo_json({**found, "proof": proof_json(verified)} if verified else found)
         return
     title = f"  {found['title']!r}" if found["title"] else ""
     click.echo(f"proposal {found['id']}: {found['module']} {found['action']}{title}")
-    click.echo(f"  status    {_status_line(found)}")
+    click.echo(f"  status    {status_line(found)}")
     click.echo(
         f"  proposed  by {found['org']} at height {found['height']} "
         f"(signer identity {found['proposer'].hex()})"
@@ -247,7 +264,7 @@ def proposal_show(
     concerns = f"; it concerns {found['subject']}" if found["subject"] else ""
     click.echo(f"  policy    {found['policy_text']}{concerns}")
     if found["status"] == "open":
-        click.echo(f"  tally     {_tally(found, members)}")
+        click.echo(f"  tally     {tally(found, members)}")
     listing(
         "args",
         sorted(found["args"].items()),
@@ -298,7 +315,7 @@ def proposal_list(status: str | None, as_json: bool, home: Path, node_url: str |
         (
             p["id"],
             f"{p['module']} {p['action']}",
-            _status_line(p)
+            status_line(p)
             if p["status"] == "open"
             else f"{p['status']} at height {p['closed_at']}",
             p["org"],
