@@ -155,4 +155,4 @@ def test_demo_then_transactions_and_proven_queries(
     assert status.stdout.count('"app_running": true') == 4
 
     down = cornerstone("localnet", "down", home=home)
-    assert "stopped 8 processes" in down.stdout
+    assert "stopped 12 processes" in down.stdout  # app, cometbft, gateway

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cornerstone.contracts  # registers contract errors
+import cornerstone.gateway.errors  # registers the gateway's errors
 import cornerstone.modules  # noqa: F401  (registers module errors)
 from cornerstone import errors
 
@@ -76,6 +77,16 @@ PUBLISHED = {
     ("contract", 4017): "SameVersionError",
     ("contract", 4018): "MigrationOnlyError",
     ("contract", 4019): "UnknownMaintainerError",
+    ("gateway", 1): "BadRequestBodyError",
+    ("gateway", 2): "BadParameterError",
+    ("gateway", 3): "BadCursorError",
+    ("gateway", 4): "NotFoundError",
+    ("gateway", 5): "BodyTooLargeError",
+    ("gateway", 6): "RateLimitedError",
+    ("gateway", 7): "NodeUnavailableError",
+    ("gateway", 8): "CommitTimeoutError",
+    ("gateway", 9): "NodeRefusedError",
+    ("gateway", 10): "AlreadySubmittedError",
     ("notary", 1000): "AlreadyAnchoredError",
     ("notary", 1001): "DocumentNotFoundError",
     ("notary", 1002): "NotOwnerError",

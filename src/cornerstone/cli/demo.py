@@ -79,8 +79,14 @@ def demo(orgs: int, base_port: int, home: Path) -> None:
     where = "" if home == default_home() else f" --home {home}"
     click.echo("\nThe network is running:")
     for node in net.nodes:
-        click.echo(f"  {node.name} ({node.org}): CometBFT RPC {node.rpc_url}")
+        click.echo(
+            f"  {node.name} ({node.org}): CometBFT RPC {node.rpc_url}, "
+            f"gateway {node.gateway_url} (OpenAPI {node.gateway_url}/openapi.json)"
+        )
+    gateway = net.nodes[0].gateway_url
     click.echo("Try:")
+    click.echo(f"  curl '{gateway}/v1/transactions?limit=5'")
+    click.echo(f"  curl -N '{gateway}/v1/stream?types=notary.*'     # live events")
     click.echo(f"  {command} query notary --digest {first[0].hex()}{where}")
     click.echo(f"  {command} tx notary anchor --key org1 --file README.md{where}")
     click.echo(f"  {command} org show org2 --prove{where}")

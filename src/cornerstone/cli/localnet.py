@@ -181,8 +181,14 @@ def _is_default_home(home: Path) -> bool:
     return home.resolve() == default_home().resolve()
 
 
+def _gateway_cell(node: NodeStatus) -> str:
+    if node.gateway_url is None:
+        return "-"
+    return node.gateway_url if node.gateway_running else "stopped"
+
+
 def _echo_table(nodes: Sequence[NodeStatus], *, echo: Progress = click.echo) -> None:
-    header = ("NODE", "ORG", "APP", "COMETBFT", "HEIGHT", "PEERS", "APP HASH", "RPC")
+    header = ("NODE", "ORG", "APP", "COMETBFT", "HEIGHT", "PEERS", "APP HASH", "RPC", "GATEWAY")
     rows = [header] + [
         (
             node.name,
@@ -193,6 +199,7 @@ def _echo_table(nodes: Sequence[NodeStatus], *, echo: Progress = click.echo) -> 
             "-" if node.peers is None else str(node.peers),
             "-" if not node.app_hash else node.app_hash[:HASH_SHOWN],
             node.rpc_url,
+            _gateway_cell(node),
         )
         for node in nodes
     ]

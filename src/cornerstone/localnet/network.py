@@ -10,10 +10,13 @@ Layout of a network's home folder:
                             and validator keys
     node<i>/cometbft/       the node's CometBFT home (config, genesis, keys, block store)
     node<i>/app/            the application's data
-    node<i>/app.log, node<i>/cometbft.log, node<i>/app.pid, node<i>/cometbft.pid
+    node<i>/gateway/        the gateway's SQL index
+    node<i>/app.log, node<i>/cometbft.log, node<i>/gateway.log, and a .pid file for each
 
-Each node is two detached processes, the application and CometBFT, which connects to it over
-ABCI. (With app="kvstore", CometBFT runs its built-in example app and there is one process.)
+Each node is three detached processes: the application, CometBFT, which connects to it over
+ABCI, and the organization's gateway (HTTP API, index, event stream), which talks to CometBFT's
+RPC. (With app="kvstore", CometBFT runs its built-in example app and there is one process: the
+gateway serves the Cornerstone application only.)
 Processes are found through their pid files, so `localnet down` in a new shell stops what
 `localnet up` started. Nodes are numbered from 1, as their names are: `stop_node(2)` stops
 node2.
@@ -125,10 +128,20 @@ class NodeSpec:
     p2p_port: int
     rpc_port: int
     abci_port: int
+    gateway_port: int
+    """Where the organization's gateway serves HTTP (from the node's port block)."""
 
     @property
     def rpc_url(self) -> str:
         return f"http://{HOST}:{self.rpc_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{HOST}:{self.gateway_port}"
+
+    @property
+    def gateway_dir(self) -> Path:
+        return self.home / "gateway"
 
     @property
     def cometbft_home(self) -> Path:
@@ -168,13 +181,17 @@ class NodeStatus:
     """Lower-case hex app hash in the header of the block at `height`."""
     peers: int | None
     catching_up: bool | None
+    gateway_url: str | None = None
+    """The gateway's address; None when the node has no gateway (the kvstore app)."""
+    gateway_running: bool = False
+    """The gateway process runs."""
 
     @property
     def answering(self) -> bool:
         return self.height is not None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "name": self.name,
             "org": self.org,
             "rpc_url": self.rpc_url,
@@ -185,6 +202,10 @@ class NodeStatus:
             "peers": self.peers,
             "catching_up": self.catching_up,
         }
+        if self.gateway_url is not None:  # a kvstore network has none: no fields to mislead
+            document["gateway_url"] = self.gateway_url
+            document["gateway_running"] = self.gateway_running
+        return document
 
 
 class Localnet:
@@ -353,6 +374,7 @@ class Localnet:
             app = manifest["app"]
             if app not in APP_KINDS:
                 raise ValueError(f"unknown app {app!r}")
+            base_port = int(manifest["base_port"])
             nodes = tuple(
                 NodeSpec(
                     index=int(entry["index"]),
@@ -363,6 +385,7 @@ class Localnet:
                     p2p_port=int(entry["p2p_port"]),
                     rpc_port=int(entry["rpc_port"]),
                     abci_port=int(entry["abci_port"]),
+                    gateway_port=node_ports(base_port, int(entry["index"])).gateway,
                 )
                 for entry in manifest["nodes"]
             )
@@ -370,7 +393,7 @@ class Localnet:
                 home,
                 chain_id=str(manifest["chain_id"]),
                 app=cast(AppKind, app),
-                base_port=int(manifest["base_port"]),
+                base_port=base_port,
                 cometbft_version=installed,
                 nodes=nodes,
                 binary=binary,
@@ -601,65 +624,111 @@ class Localnet:
     def _cometbft_process(self, node: NodeSpec) -> Managed:
         return _cometbft_managed(node.home, argv0=str(self._binary))
 
-    def _fully_running(self, node: NodeSpec) -> bool:
-        app = self._app_process(node)
-        return process.is_running(self._cometbft_process(node)) and (
-            app is None or process.is_running(app)
+    def _gateway_process(self, node: NodeSpec) -> Managed | None:
+        """The organization's gateway; none for kvstore, which is not our application."""
+        if self.app == "kvstore":
+            return None
+        return Managed(
+            label=f"{node.name}'s gateway",
+            argv=(
+                sys.executable,
+                "-m",
+                "cornerstone.gateway",
+                "--rpc",
+                node.rpc_url,
+                "--listen",
+                f"{HOST}:{node.gateway_port}",
+                "--data",
+                str(node.gateway_dir),
+            ),
+            marker=str(node.gateway_dir),
+            pid_file=node.home / "gateway.pid",
+            log_file=node.home / "gateway.log",
         )
+
+    def _processes(self, node: NodeSpec) -> list[Managed]:
+        """Every process of `node`, in the order they start."""
+        return [
+            managed
+            for managed in (
+                self._app_process(node),
+                self._cometbft_process(node),
+                self._gateway_process(node),
+            )
+            if managed is not None
+        ]
+
+    def _fully_running(self, node: NodeSpec) -> bool:
+        return all(process.is_running(managed) for managed in self._processes(node))
 
     def _start_nodes(self, nodes: Sequence[NodeSpec], *, progress: Progress = _silent) -> None:
         """Start the missing processes of `nodes`: applications first, then CometBFT."""
         apps: list[tuple[NodeSpec, Managed]] = []
         comets: list[tuple[NodeSpec, Managed]] = []
+        gateways: list[tuple[NodeSpec, Managed]] = []
         for node in nodes:
             app = self._app_process(node)
             comet = self._cometbft_process(node)
+            gateway = self._gateway_process(node)
             if app is not None and not process.is_running(app):
                 # CometBFT exits when its application goes away; one still running is about to.
                 process.stop([comet], timeout=STOP_TIMEOUT)
                 apps.append((node, app))
             if not process.is_running(comet):
                 comets.append((node, comet))
+            if gateway is not None and not process.is_running(gateway):
+                gateways.append((node, gateway))
         _check_ports(
             [node.abci_port for node, _ in apps]
             + [port for node, _ in comets for port in (node.p2p_port, node.rpc_port)]
+            + [node.gateway_port for node, _ in gateways]
         )
         try:
             for node in nodes:
-                progress(f"starting {node.name} ({node.org}) rpc {node.rpc_url}")
+                gateway_text = f" gateway {node.gateway_url}" if self.app != "kvstore" else ""
+                progress(f"starting {node.name} ({node.org}) rpc {node.rpc_url}{gateway_text}")
             for _, app in apps:
                 process.start(app, env={**os.environ, **APP_ENV})
             for node, app in apps:
-                self._wait_for_app(node, app)
+                self._wait_for_listener(app, node.abci_port)
             for _, comet in comets:
                 process.start(comet)
+            # The gateway follows CometBFT's RPC and retries until it answers: no wait for it.
+            for _, gateway in gateways:
+                process.start(gateway, env={**os.environ, **APP_ENV})
+            for node, gateway in gateways:
+                self._wait_for_listener(gateway, node.gateway_port)
         except BaseException:
+            process.stop([gateway for _, gateway in gateways], timeout=STOP_TIMEOUT)
             process.stop([comet for _, comet in comets], timeout=STOP_TIMEOUT)
             process.stop([app for _, app in apps], timeout=STOP_TIMEOUT)
             raise
 
-    def _wait_for_app(self, node: NodeSpec, app: Managed) -> None:
-        """Wait until the application accepts connections on its ABCI port."""
+    def _wait_for_listener(self, managed: Managed, port: int) -> None:
+        """Wait until `managed` accepts connections on `port`."""
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
-                with socket.create_connection((HOST, node.abci_port), timeout=1.0):
+                with socket.create_connection((HOST, port), timeout=1.0):
                     return
             except OSError:
                 pass
-            _require_running(app)
+            _require_running(managed)
             if time.monotonic() >= deadline:
                 raise LocalnetError(
-                    reason=f"{app.label} did not listen on port {node.abci_port} within "
-                    f"{START_TIMEOUT:g} s: see {app.log_file}"
+                    reason=f"{managed.label} did not listen on port {port} within "
+                    f"{START_TIMEOUT:g} s: see {managed.log_file}"
                 )
             time.sleep(POLL_INTERVAL / 4)
 
     def _stop_nodes(self, nodes: Sequence[NodeSpec]) -> int:
-        """Stop CometBFT first (so it does not see its application vanish), then the apps."""
+        """Stop the gateways (their clients go first), then CometBFT (so it does not see its
+        application vanish), then the applications."""
+        gateways = [gw for node in nodes if (gw := self._gateway_process(node)) is not None]
         comets = [self._cometbft_process(node) for node in nodes]
         apps = [app for node in nodes if (app := self._app_process(node)) is not None]
-        stopped = process.stop(comets, timeout=STOP_TIMEOUT)
+        stopped = process.stop(gateways, timeout=STOP_TIMEOUT)
+        stopped += process.stop(comets, timeout=STOP_TIMEOUT)
         stopped += process.stop(apps, timeout=STOP_TIMEOUT)
         return len(stopped)
 
@@ -687,9 +756,8 @@ class Localnet:
                 if not laggards:
                     return
                 for node in watch:
-                    for managed in (self._app_process(node), self._cometbft_process(node)):
-                        if managed is not None:
-                            _require_running(managed)
+                    for managed in self._processes(node):
+                        _require_running(managed)
                 if time.monotonic() >= deadline:
                     behind = ", ".join(_describe(node, info) for node, info in laggards)
                     raise LocalnetError(
@@ -700,6 +768,7 @@ class Localnet:
     def _node_status(self, rpc: Rpc, node: NodeSpec) -> NodeStatus:
         comet_running = process.is_running(self._cometbft_process(node))
         app = self._app_process(node)
+        gateway = self._gateway_process(node)
         info = _sync_info(rpc, node)
         return NodeStatus(
             name=node.name,
@@ -711,6 +780,8 @@ class Localnet:
             app_hash=None if info is None else info.app_hash,
             peers=None if info is None else _try(rpc.peer_count, node.rpc_url),
             catching_up=None if info is None else info.catching_up,
+            gateway_url=None if gateway is None else node.gateway_url,
+            gateway_running=gateway is not None and process.is_running(gateway),
         )
 
 
@@ -729,6 +800,16 @@ def down(home: Path, *, purge: bool = False) -> int:
             "nothing was stopped or deleted"
         )
     node_homes = sorted(path for path in home.glob("node*") if path.is_dir())
+    gateways = [
+        Managed(
+            label=f"{node_home.name}'s gateway",
+            argv=(),
+            marker=str(node_home / "gateway"),
+            pid_file=node_home / "gateway.pid",
+            log_file=node_home / "gateway.log",
+        )
+        for node_home in node_homes
+    ]
     comets = [_cometbft_managed(node_home, argv0="cometbft") for node_home in node_homes]
     apps = [
         Managed(
@@ -740,7 +821,8 @@ def down(home: Path, *, purge: bool = False) -> int:
         )
         for node_home in node_homes
     ]
-    stopped = process.stop(comets, timeout=STOP_TIMEOUT)
+    stopped = process.stop(gateways, timeout=STOP_TIMEOUT)
+    stopped += process.stop(comets, timeout=STOP_TIMEOUT)
     stopped += process.stop(apps, timeout=STOP_TIMEOUT)
     if purge:
         shutil.rmtree(home)
@@ -767,6 +849,7 @@ def _init_node(binary: Path, home: Path, base_port: int, index: int, *, org: str
         p2p_port=ports.p2p,
         rpc_port=ports.rpc,
         abci_port=ports.abci,
+        gateway_port=ports.gateway,
     )
 
 
@@ -850,7 +933,7 @@ def check_create_arguments(*, orgs: int, base_port: int, chain_id: str, app: str
 def check_ports_free(*, base_port: int, orgs: int) -> None:
     """LocalnetError naming the ports in use, if any port a new network would listen on is."""
     layouts = [node_ports(base_port, index) for index in range(1, orgs + 1)]
-    _check_ports([port for p in layouts for port in (p.p2p, p.rpc, p.abci)])
+    _check_ports([port for p in layouts for port in (p.p2p, p.rpc, p.abci, p.gateway)])
 
 
 def _check_ports(ports: Sequence[int]) -> None:

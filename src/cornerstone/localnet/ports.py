@@ -3,7 +3,7 @@
 Node i (1-based) owns ten ports from `base_port + 10 * (i - 1)`:
 
     +0  CometBFT P2P          +2  ABCI (CometBFT -> our application)
-    +1  CometBFT RPC          +3  reserved for the node's gateway      +4..+9 unused
+    +1  CometBFT RPC          +3  the organization's gateway (HTTP)    +4..+9 unused
 
 Everything listens on 127.0.0.1 only.
 """
@@ -43,7 +43,7 @@ class NodePorts:
     abci: int
     """Where our application listens for CometBFT's four ABCI connections."""
     gateway: int
-    """Reserved for the organization's gateway."""
+    """The organization's gateway: REST API, event stream, metrics."""
 
 
 def node_ports(base_port: int, index: int) -> NodePorts:

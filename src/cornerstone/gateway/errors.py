@@ -1,0 +1,96 @@
+"""The gateway's own refusals, codespace "gateway", each with the HTTP status it answers with.
+
+    CornerstoneError
+    └── GatewayError                  codespace "gateway"; `status` is the HTTP status
+        ├── BadRequestBodyError       1  400  the body holds no transaction bytes
+        ├── BadParameterError         2  400  a path or query parameter cannot be read
+        ├── BadCursorError            3  400  a pagination cursor this gateway did not give
+        ├── NotFoundError             4  404  no such block, transaction or query
+        ├── BodyTooLargeError         5  413  the request body is over the limit
+        ├── RateLimitedError          6  429  the client sent too many requests
+        ├── NodeUnavailableError      7  503  the node's RPC does not answer
+        ├── CommitTimeoutError        8  504  a transaction was not committed in time
+        ├── NodeRefusedError          9  502  the node answered a call with an error
+        └── AlreadySubmittedError    10  409  the node has these exact bytes already
+
+Refusals decided by the chain (CheckTx, a module query) are not re-coded here: the gateway
+passes on their own code and codespace, so a client matches on the same numbers whichever way it
+reached the chain. Codes, once published, keep their meaning.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from cornerstone.errors import CornerstoneError
+
+
+class GatewayError(CornerstoneError):
+    """A request the gateway refuses, or cannot serve, before or around the chain."""
+
+    codespace = "gateway"
+    status: ClassVar[int] = 500
+    """The HTTP status of the problem details answer."""
+
+
+class BadRequestBodyError(GatewayError):
+    code = 1
+    status = 400
+    template = "the request body is not a transaction: {reason}"
+
+
+class BadParameterError(GatewayError):
+    code = 2
+    status = 400
+    template = "{reason}"
+
+
+class BadCursorError(GatewayError):
+    code = 3
+    status = 400
+    template = "the cursor {cursor!r} was not given by this gateway for this list"
+
+
+class NotFoundError(GatewayError):
+    code = 4
+    status = 404
+    template = "{what} was not found"
+
+
+class BodyTooLargeError(GatewayError):
+    code = 5
+    status = 413
+    template = "the request body is over the limit of {limit} bytes"
+
+
+class RateLimitedError(GatewayError):
+    code = 6
+    status = 429
+    template = "too many requests from {client}: try again in {retry_after} s"
+
+
+class NodeUnavailableError(GatewayError):
+    code = 7
+    status = 503
+    template = "the node at {rpc_url} does not answer: {reason}"
+
+
+class CommitTimeoutError(GatewayError):
+    code = 8
+    status = 504
+    template = "transaction {tx_hash} was not committed within {timeout} s"
+
+
+class NodeRefusedError(GatewayError):
+    code = 9
+    status = 502
+    template = "the node refused the call {method}: {reason}"
+
+
+class AlreadySubmittedError(GatewayError):
+    code = 10
+    status = 409
+    template = (
+        "the node has seen transaction {tx_hash} already (in its mempool or a block): "
+        "look it up with GET /v1/transactions/{tx_hash}"
+    )
