@@ -1,0 +1,55 @@
+"""Verifiable credentials off chain: JCS, multibase, the eddsa-jcs-2022 Data Integrity proof,
+Bitstring Status Lists, and issuing and verifying credentials and presentations against the
+did module (`cornerstone.modules.did`)."""
+
+from cornerstone.vc.credentials import (
+    ChainRegistry,
+    Registry,
+    StatusRef,
+    VerifiedCredential,
+    issue_credential,
+    present,
+    sign_status_list,
+    verify_credential,
+    verify_presentation,
+)
+from cornerstone.vc.errors import (
+    BadProofError,
+    CredentialError,
+    ExpiredError,
+    IssuerDeactivatedError,
+    IssuerNotFoundError,
+    KeyNotAuthorizedError,
+    MalformedCredentialError,
+    NotYetValidError,
+    PresentationError,
+    RevokedError,
+    StatusUnavailableError,
+    SuspendedError,
+    UntrustedIssuerError,
+)
+
+__all__ = [
+    "BadProofError",
+    "ChainRegistry",
+    "CredentialError",
+    "ExpiredError",
+    "IssuerDeactivatedError",
+    "IssuerNotFoundError",
+    "KeyNotAuthorizedError",
+    "MalformedCredentialError",
+    "NotYetValidError",
+    "PresentationError",
+    "Registry",
+    "RevokedError",
+    "StatusRef",
+    "StatusUnavailableError",
+    "SuspendedError",
+    "UntrustedIssuerError",
+    "VerifiedCredential",
+    "issue_credential",
+    "present",
+    "sign_status_list",
+    "verify_credential",
+    "verify_presentation",
+]
