@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cornerstone.contracts  # registers contract errors
+import cornerstone.datashare  # registers the data plane's errors
 import cornerstone.gateway.errors  # registers the gateway's errors
 import cornerstone.modules  # noqa: F401  (registers module errors)
 from cornerstone import errors
@@ -90,6 +91,54 @@ PUBLISHED = {
     ("notary", 1000): "AlreadyAnchoredError",
     ("notary", 1001): "DocumentNotFoundError",
     ("notary", 1002): "NotOwnerError",
+    ("did", 5000): "DidNotFoundError",
+    ("did", 5001): "DidExistsError",
+    ("did", 5002): "NotControllerError",
+    ("did", 5003): "DidDeactivatedError",
+    ("did", 5004): "InvalidDocumentError",
+    ("did", 5005): "WrongChainDidError",
+    ("did", 5006): "BindingRefusedError",
+    ("did", 5007): "AlreadyBoundError",
+    ("did", 5008): "StatusNotFoundError",
+    ("did", 5009): "StatusRevokedError",
+    ("did", 5010): "StatusChangeError",
+    ("did", 5011): "StatusListFullError",
+    ("did", 5012): "TrustChangeError",
+    ("vc", 5100): "MalformedCredentialError",
+    ("vc", 5101): "BadProofError",
+    ("vc", 5102): "IssuerNotFoundError",
+    ("vc", 5103): "KeyNotAuthorizedError",
+    ("vc", 5104): "NotYetValidError",
+    ("vc", 5105): "ExpiredError",
+    ("vc", 5106): "RevokedError",
+    ("vc", 5107): "SuspendedError",
+    ("vc", 5108): "UntrustedIssuerError",
+    ("vc", 5109): "StatusUnavailableError",
+    ("vc", 5110): "PresentationError",
+    ("vc", 5111): "IssuerDeactivatedError",
+    ("datashare", 7000): "DatasetExistsError",
+    ("datashare", 7001): "DatasetNotFoundError",
+    ("datashare", 7002): "NotDatasetOwnerError",
+    ("datashare", 7003): "VersionMismatchError",
+    ("datashare", 7004): "VersionNotFoundError",
+    ("datashare", 7005): "EncryptionKeyMissingError",
+    ("datashare", 7006): "GrantNotFoundError",
+    ("datashare", 7007): "GrantRevokedError",
+    ("datashare", 7008): "NoValidGrantError",
+    ("datashare", 7009): "AlreadyReleasedError",
+    ("datashare", 7010): "InvalidExpiryError",
+    ("datashare", 7011): "UnknownGranteeError",
+    ("datashare", 7012): "CredentialGrantsNotYetError",
+    ("data", 1): "StoreError",
+    ("data", 2): "BlobNotFoundError",
+    ("data", 3): "CipherHashMismatchError",
+    ("data", 4): "NoKeyReleasedError",
+    ("data", 5): "KeyMismatchError",
+    ("data", 6): "UnwrapError",
+    ("data", 7): "DecryptionError",
+    ("data", 8): "ContentHashMismatchError",
+    ("data", 9): "UnknownVersionError",
+    ("data", 10): "EncryptionKeyFileError",
 }
 
 

@@ -9,7 +9,9 @@ import click
 from cornerstone.cli.ca import ca
 from cornerstone.cli.chain import keys, query, tx
 from cornerstone.cli.contract import contract
+from cornerstone.cli.data import data
 from cornerstone.cli.demo import demo
+from cornerstone.cli.did import did, vc
 from cornerstone.cli.localnet import localnet
 from cornerstone.cli.org import org
 from cornerstone.cli.proposal import proposal
@@ -31,6 +33,9 @@ cli.add_command(ca)
 cli.add_command(org)
 cli.add_command(proposal)
 cli.add_command(contract)
+cli.add_command(data)
+cli.add_command(did)
+cli.add_command(vc)
 
 
 def main() -> None:

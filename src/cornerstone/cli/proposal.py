@@ -171,6 +171,8 @@ def proposal_new(
       contracts freeze  name, reason
       contracts unfreeze  name
       contracts revoke  name, reason
+      did trust_issuer  credential_type, issuer
+      did distrust_issuer  credential_type, issuer
       (`cornerstone contract install|upgrade|...` reads the source from a file for you)
 
     \b

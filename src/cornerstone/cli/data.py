@@ -1,0 +1,476 @@
+"""`cornerstone data`: share datasets between organizations with the data encrypted off chain.
+
+    keys register            make (once) and register your X25519 encryption key
+    publish FILE             encrypt, upload the ciphertext, register a version
+    grant / revoke           who may receive the keys of a dataset, for what purpose
+    request / deliver        ask for a version's key; the owner releases keys the grants allow
+    fetch                    download, check, unwrap, decrypt, check: or say which step failed
+    audit                    who obtained which version, under which grant, with proofs
+
+Encryption keys live in <home>/enckeys/NAME.json (mode 0600), NAME being the signing key's
+name; they are never printed. Ciphertexts go to --store: a folder, or a store server's URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import click
+
+from cornerstone.cli import common
+from cornerstone.cli.common import (
+    committed_line,
+    home_option,
+    key_option,
+    node_option,
+    proof_line,
+    signer,
+    table,
+)
+from cornerstone.datashare import (
+    DataShare,
+    EncryptionKey,
+    audit,
+    audit_csv,
+    load_encryption_key,
+    save_encryption_key,
+)
+from cornerstone.datashare.store import BlobStore, open_store
+from cornerstone.errors import ProofError
+from cornerstone.modules.datashare.keys import DATASET_ID_SIZE
+from cornerstone.sdk import Client, VerifiedValue
+
+ENCKEYS_DIR: Final = "enckeys"
+STORE_ENV: Final = "CORNERSTONE_STORE"
+
+store_option = click.option(
+    "--store",
+    "store_spec",
+    default=None,
+    metavar="DIR|URL",
+    help=f"Object store: a folder or a store server's URL [default: ${STORE_ENV} or <home>/store].",
+)
+
+
+def enckey_path(home: Path, key_name: str) -> Path:
+    return home / ENCKEYS_DIR / f"{key_name}.json"
+
+
+def _store(home: Path, spec: str | None) -> BlobStore:
+    return open_store(spec or os.environ.get(STORE_ENV) or str(home / "store"))
+
+
+def _share(
+    client: Client,
+    home: Path,
+    key_name: str,
+    *,
+    with_key: bool = True,
+    store_spec: str | None = None,
+) -> DataShare:
+    encryption_key = load_encryption_key(enckey_path(home, key_name)) if with_key else None
+    return DataShare(
+        signer(client, home, key_name),
+        encryption_key=encryption_key,
+        store=_store(home, store_spec),
+    )
+
+
+def _dataset_id(text: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != DATASET_ID_SIZE:
+        raise click.BadParameter(f"a dataset id is {2 * DATASET_ID_SIZE} hex characters")
+    return raw
+
+
+def _identity(text: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise click.BadParameter("an identity id is 64 hex characters")
+    return raw
+
+
+@click.group()
+def data() -> None:
+    """Share datasets: encrypted off chain; ownership, grants, key releases and receipts on it.
+
+    \b
+    Owner:      keys register, publish FILE, grant, revoke, deliver
+    Recipient:  keys register, request, fetch
+    Anyone:     show DATASET, audit [--csv]
+    """
+
+
+# ---------------------------------------------------------------------------- keys
+@data.group("keys")
+def data_keys() -> None:
+    """Your X25519 encryption key, to which data keys are sealed."""
+
+
+@data_keys.command("register")
+@key_option
+@home_option
+@node_option
+def keys_register(key_name: str, home: Path, node_url: str | None) -> None:
+    """Create <home>/enckeys/NAME.json (mode 0600) unless it exists, and register its public key
+    on chain for the identity of signing key NAME (again after a rotation: the new one wins)."""
+    path = enckey_path(home, key_name)
+    if not path.exists():
+        save_encryption_key(path, EncryptionKey.generate(), name=key_name)
+        click.echo(f"created encryption key {path} (mode 0600)")
+    with common.connect(home, node_url) as client:
+        share = _share(client, home, key_name)
+        committed = share.register_key()
+        assert share.encryption_key is not None
+        public = share.encryption_key.public_key.hex()
+    click.echo(f"registered encryption key {public} for {share.identity.hex()}")
+    click.echo(f"  {committed_line(committed)}")
+
+
+# ---------------------------------------------------------------------------- owner
+@data.command("publish")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--title", default="", help="Title (required for a new dataset).")
+@click.option("--description", default="", help="What this version holds.")
+@click.option("--schema", default="", help="The schema of its content (JSON Schema, URI...).")
+@click.option("--dataset", "dataset_hex", default=None, help="Publish a new version of it.")
+@key_option
+@store_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@home_option
+@node_option
+def data_publish(
+    file: Path,
+    title: str,
+    description: str,
+    schema: str,
+    dataset_hex: str | None,
+    key_name: str,
+    store_spec: str | None,
+    as_json: bool,
+    home: Path,
+    node_url: str | None,
+) -> None:
+    """Encrypt FILE under a fresh key, upload the ciphertext, and register it on chain."""
+    dataset = _dataset_id(dataset_hex) if dataset_hex else None
+    if dataset is None and not title:
+        raise click.BadParameter("a new dataset needs a title", param_hint="--title")
+    with common.connect(home, node_url) as client:
+        published = _share(client, home, key_name, store_spec=store_spec).publish(
+            file.read_bytes(),
+            title=title,
+            description=description,
+            schema=schema,
+            dataset=dataset,
+        )
+    if as_json:
+        common.echo_json(
+            {
+                "dataset": published.dataset,
+                "version": published.version,
+                "content_hash": published.content_hash,
+                "cipher_hash": published.cipher_hash,
+                "location": published.location,
+                "height": published.committed.height,
+            }
+        )
+        return
+    click.echo(f"published dataset {published.dataset.hex()} version {published.version}")
+    click.echo(f"  content sha256  {published.content_hash.hex()}")
+    click.echo(f"  cipher sha256   {published.cipher_hash.hex()}")
+    click.echo(f"  location        {published.location}")
+    click.echo(f"  {committed_line(published.committed)}")
+
+
+def _expiry_time(text: str | None) -> int:
+    if not text:
+        return 0
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            "give an ISO 8601 time with its offset, e.g. 2027-01-01T00:00:00+00:00",
+            param_hint="--expires-at",
+        ) from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the time's UTC offset", param_hint="--expires-at")
+    return int(moment.timestamp()) * 1_000_000_000
+
+
+@data.command("grant")
+@click.argument("dataset_hex", metavar="DATASET")
+@click.option("--org", "org", default=None, help="Grant to every member of this organization.")
+@click.option("--member", "member", default=None, help="Grant to one identity (64 hex).")
+@click.option("--credential", default=None, help="Grant to holders of a credential type (later).")
+@click.option("--purpose", required=True, help="What the data may be used for.")
+@click.option("--expires-height", type=click.IntRange(min=0), default=0, help="Last valid height.")
+@click.option("--expires-at", default=None, help="Block time it ends (ISO 8601 with offset).")
+@key_option
+@home_option
+@node_option
+def data_grant(
+    dataset_hex: str,
+    org: str | None,
+    member: str | None,
+    credential: str | None,
+    purpose: str,
+    expires_height: int,
+    expires_at: str | None,
+    key_name: str,
+    home: Path,
+    node_url: str | None,
+) -> None:
+    """Let an organization, a member or (later) credential holders receive DATASET's keys."""
+    chosen = [
+        (k, v) for k, v in (("org", org), ("member", member), ("credential", credential)) if v
+    ]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --org, --member and --credential")
+    kind, grantee = chosen[0]
+    with common.connect(home, node_url) as client:
+        number, committed = _share(client, home, key_name, with_key=False).grant(
+            _dataset_id(dataset_hex),
+            kind=kind,
+            grantee=grantee,
+            purpose=purpose,
+            expires_height=expires_height,
+            expires_time=_expiry_time(expires_at),
+        )
+    click.echo(f"grant {number} of {dataset_hex}: {kind} {grantee} for {purpose!r}")
+    click.echo(f"  {committed_line(committed)}")
+
+
+@data.command("revoke")
+@click.argument("dataset_hex", metavar="DATASET")
+@click.argument("grant", type=click.IntRange(min=1))
+@key_option
+@home_option
+@node_option
+def data_revoke(
+    dataset_hex: str, grant: int, key_name: str, home: Path, node_url: str | None
+) -> None:
+    """Revoke GRANT of DATASET: no key is released under it from now on."""
+    with common.connect(home, node_url) as client:
+        committed = _share(client, home, key_name, with_key=False).revoke(
+            _dataset_id(dataset_hex), grant
+        )
+    click.echo(f"revoked grant {grant} of {dataset_hex}")
+    click.echo(f"  {committed_line(committed)}")
+
+
+@data.command("deliver")
+@click.option("--dataset", "dataset_hex", default=None, help="Only requests for this dataset.")
+@key_option
+@home_option
+@node_option
+def data_deliver(dataset_hex: str | None, key_name: str, home: Path, node_url: str | None) -> None:
+    """Release keys for the pending requests to your datasets that a grant covers now; say why
+    for the others (they stay pending)."""
+    dataset = _dataset_id(dataset_hex) if dataset_hex else None
+    with common.connect(home, node_url) as client:
+        done = _share(client, home, key_name).deliver(dataset)
+    if not done:
+        click.echo("no pending requests")
+    for d in done:
+        what = f"{d.dataset.hex()} v{d.version} to {d.recipient.hex()} for {d.purpose!r}"
+        if d.committed is not None:
+            click.echo(f"released {what}: {committed_line(d.committed)}")
+        else:
+            click.echo(f"refused {what}: {d.refusal}")
+
+
+# ---------------------------------------------------------------------------- recipient
+@data.command("request")
+@click.argument("dataset_hex", metavar="DATASET")
+@click.option("--version", type=click.IntRange(min=1), default=None, help="[default: latest]")
+@click.option("--purpose", required=True, help="Why you need it.")
+@key_option
+@home_option
+@node_option
+def data_request(
+    dataset_hex: str,
+    version: int | None,
+    purpose: str,
+    key_name: str,
+    home: Path,
+    node_url: str | None,
+) -> None:
+    """Ask DATASET's owner for the key of a version, with a purpose."""
+    dataset = _dataset_id(dataset_hex)
+    with common.connect(home, node_url) as client:
+        share = _share(client, home, key_name, with_key=False)
+        number = version or share.latest_version(dataset)
+        committed = share.request(dataset, number, purpose)
+    click.echo(f"requested {dataset_hex} version {number} for {purpose!r}")
+    click.echo(f"  {committed_line(committed)}")
+
+
+@data.command("fetch")
+@click.argument("dataset_hex", metavar="DATASET")
+@click.option("--version", type=click.IntRange(min=1), default=None, help="[default: latest]")
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False), help="File."
+)
+@key_option
+@click.option(
+    "--store",
+    "store_spec",
+    default=None,
+    metavar="DIR|URL",
+    help="Fetch from this store instead of the location on chain.",
+)
+@home_option
+@node_option
+def data_fetch(
+    dataset_hex: str,
+    version: int | None,
+    out: Path,
+    key_name: str,
+    store_spec: str | None,
+    home: Path,
+    node_url: str | None,
+) -> None:
+    """Download a version, check its ciphertext hash, unwrap its key with your encryption key,
+    decrypt, check its content hash, and write it to --out. Nothing is written unless every
+    step passes; a failure names the step and why."""
+    dataset = _dataset_id(dataset_hex)
+    with common.connect(home, node_url) as client:
+        share = _share(client, home, key_name)
+        number = version or share.latest_version(dataset)
+        override = open_store(store_spec) if store_spec else None
+        plaintext = share.fetch(dataset, number, store=override)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(plaintext)
+    click.echo(f"fetched {dataset_hex} version {number}: {len(plaintext)} bytes to {out}")
+    click.echo("  ciphertext hash, key, decryption and content hash checked")
+
+
+# ---------------------------------------------------------------------------- anyone
+@data.command("show")
+@click.argument("dataset_hex", metavar="DATASET")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@home_option
+@node_option
+def data_show(dataset_hex: str, as_json: bool, home: Path, node_url: str | None) -> None:
+    """Show DATASET: owner, versions and grants (never a key)."""
+    with common.connect(home, node_url) as client:
+        found = client.query("datashare", "dataset", dataset=_dataset_id(dataset_hex))
+    if found is None:
+        raise click.ClickException(f"there is no dataset {dataset_hex}")
+    record = common.as_dict(found)
+    for version in record["versions_list"]:
+        version.pop("owner_key")
+    if as_json:
+        common.echo_json(record)
+        return
+    click.echo(f"dataset {dataset_hex}: {record['title']}")
+    click.echo(f"  owner    {record['owner'].hex()} ({record['org']})")
+    table(
+        ("VERSION", "SIZE", "HEIGHT", "CIPHER SHA256", "LOCATION"),
+        [
+            (v["version"], v["size"], v["height"], v["cipher_hash"].hex()[:16], v["location"])
+            for v in record["versions_list"]
+        ],
+    )
+    click.echo("")
+    table(
+        ("GRANT", "KIND", "GRANTEE", "PURPOSE", "EXPIRES", "REVOKED"),
+        [
+            (
+                g["grant"],
+                g["kind"],
+                g["grantee"],
+                g["purpose"],
+                _expires(g),
+                g["revoked_at"] or "-",
+            )
+            for g in record["grants_list"]
+        ],
+    )
+
+
+def _expires(grant: dict[str, Any]) -> str:
+    parts = []
+    if grant["expires_height"]:
+        parts.append(f"height {grant['expires_height']}")
+    if grant["expires_time"]:
+        parts.append(f"time {grant['expires_time']}")
+    return ", ".join(parts) or "never"
+
+
+@data.command("audit")
+@click.option("--dataset", "dataset_hex", default=None, help="Receipts of this dataset.")
+@click.option("--recipient", "recipient_hex", default=None, help="Receipts of this identity.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the export to a file (CSV unless --json).",
+)
+@home_option
+@node_option
+def data_audit(
+    dataset_hex: str | None,
+    recipient_hex: str | None,
+    as_csv: bool,
+    as_json: bool,
+    out: Path | None,
+    home: Path,
+    node_url: str | None,
+) -> None:
+    """Who obtained which version, when, under which grant and purpose: every access receipt,
+    each proven against a block header's app hash."""
+    with common.connect(home, node_url) as client:
+        try:
+            entries = audit(
+                client,
+                dataset=_dataset_id(dataset_hex) if dataset_hex else None,
+                recipient=_identity(recipient_hex) if recipient_hex else None,
+            )
+        except ProofError as exc:
+            raise click.ClickException(
+                f"{exc.message}: do not trust the node at {client.rpc_url}"
+            ) from None
+    if as_csv or (out is not None and not as_json):
+        text = audit_csv(entries)
+    elif as_json:
+        text = json.dumps([e.to_json() for e in entries], indent=2) + "\n"
+    else:
+        rows = [
+            (
+                e.receipt["dataset"].hex(),
+                e.receipt["version"],
+                e.receipt["recipient"].hex()[:16],
+                e.receipt["org"],
+                e.receipt["grant"],
+                e.receipt["purpose"],
+                e.receipt["height"],
+            )
+            for e in entries
+        ]
+        if not rows:
+            click.echo("no access receipts")
+            return
+        table(("DATASET", "VERSION", "RECIPIENT", "ORG", "GRANT", "PURPOSE", "HEIGHT"), rows)
+        last = entries[-1]
+        click.echo(
+            f"{len(entries)} receipt(s); each "
+            + proof_line(VerifiedValue(b"", None, last.proof_height, last.app_hash))
+        )
+        return
+    if out is not None:
+        out.write_text(text)
+        click.echo(f"wrote {len(entries)} proven receipt(s) to {out}")
+    else:
+        click.echo(text, nl=False)
