@@ -71,5 +71,20 @@ if [ "$(cat "$GEN/.generated" 2>/dev/null)" != "$gen_stamp" ]; then
   find "$GEN" -type d -exec touch {}/__init__.py \;
   echo "$gen_stamp" > "$GEN/.generated"
 fi
+# Chromium, for the web console's browser tests: Debian's package (Playwright never downloads one).
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium for the console's browser tests"
+  mkdir -p "$TOOLS"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } > "$TOOLS/apt-chromium.log" 2>&1 \
+    || fail "could not install Debian's chromium package (see .tools/apt-chromium.log): run 'apt-get install -y chromium' as root, then run this again."
+fi
+# PostgreSQL's server binaries, for the index's tests on PostgreSQL (the suite starts its own
+# server in a temporary folder): Debian's package, when no version of them is installed.
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  say "installing Debian's postgresql for the index's tests"
+  mkdir -p "$TOOLS"
+  { apt-get update -qq -o DPkg::Lock::Timeout=300 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 postgresql; } > "$TOOLS/apt-postgresql.log" 2>&1 \
+    || fail "could not install Debian's postgresql package (see .tools/apt-postgresql.log): run 'apt-get install -y postgresql' as root, then run this again."
+fi
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$GEN" > "$site/cornerstone-generated.pth"

@@ -88,6 +88,7 @@ PUBLISHED = {
     ("gateway", 8): "CommitTimeoutError",
     ("gateway", 9): "NodeRefusedError",
     ("gateway", 10): "AlreadySubmittedError",
+    ("gateway", 11): "UnauthorizedError",
     ("notary", 1000): "AlreadyAnchoredError",
     ("notary", 1001): "DocumentNotFoundError",
     ("notary", 1002): "NotOwnerError",

@@ -83,6 +83,11 @@ def demo(orgs: int, base_port: int, home: Path) -> None:
             f"  {node.name} ({node.org}): CometBFT RPC {node.rpc_url}, "
             f"gateway {node.gateway_url} (OpenAPI {node.gateway_url}/openapi.json)"
         )
+    click.echo(
+        f"Open the web console: {net.nodes[0].gateway_url}/console (each gateway serves one; "
+        f"to vote as an organization's admin, sign in with the token in "
+        f"{net.nodes[0].console_token_file}, and likewise for node2..)"
+    )
     gateway = net.nodes[0].gateway_url
     click.echo("Try:")
     click.echo(f"  curl '{gateway}/v1/transactions?limit=5'")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
+from cornerstone.errors import ConfigError, KeyFileError
 from cornerstone.gateway.app import DEFAULT_RATE, Settings, run
 from cornerstone.gateway.limits import RateLimit
 
@@ -19,6 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen", required=True, help="HOST:PORT to serve on.")
     parser.add_argument("--data", required=True, type=Path, help="Folder of the SQL index.")
     parser.add_argument(
+        "--database",
+        default=os.environ.get("CORNERSTONE_GATEWAY_DATABASE") or None,
+        metavar="URL",
+        help="The index in PostgreSQL, postgresql://USER@HOST:PORT/NAME (default: SQLite in "
+        "--data; env CORNERSTONE_GATEWAY_DATABASE).",
+    )
+    parser.add_argument(
         "--rate", type=float, default=DEFAULT_RATE.rate, help="Requests per second per client."
     )
     parser.add_argument(
@@ -29,20 +38,45 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Rate-limit by X-Cornerstone-Identity, set by an authenticating proxy in front.",
     )
+    parser.add_argument(
+        "--managed-key",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="A key file the gateway signs with for the console's user (repeatable).",
+    )
+    parser.add_argument(
+        "--console-token-file",
+        type=Path,
+        help="Where to write, at start, the token that allows managed signing (mode 0600).",
+    )
     args = parser.parse_args(argv)
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
         parser.error(f"--listen wants HOST:PORT, not {args.listen!r}")
+    managed = []
+    for entry in args.managed_key:
+        name, _, file = entry.partition("=")
+        if not name or not file:
+            parser.error(f"--managed-key wants NAME=FILE, not {entry!r}")
+        managed.append((name, Path(file)))
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings(
         rpc_url=args.rpc,
         data_dir=args.data,
+        database=args.database,
         rate_limit=RateLimit(rate=args.rate, burst=args.burst),
         trust_identity_header=args.trust_identity_header,
+        managed_keys=tuple(managed),
+        console_token_file=args.console_token_file,
     )
-    run(settings, host=host, port=int(port))
+    try:
+        run(settings, host=host, port=int(port))
+    except (KeyFileError, ConfigError) as exc:  # a key or an index database that cannot be used
+        print(f"gateway: {exc.message}", file=sys.stderr)
+        return 2
     return 0
 
 

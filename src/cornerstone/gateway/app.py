@@ -3,7 +3,8 @@
     app = create_app(Settings(rpc_url="http://127.0.0.1:26601", data_dir=Path("gw")))
 
 Writes are transactions the client signed: the gateway hands them to its node's mempool and can
-wait for their commit; it never signs or decides anything itself. Reads of state go to the node
+wait for their commit; it decides nothing itself, and signs only with the keys its organization
+gives it to manage, for the console's authenticated user (console.py). Reads of state go to the node
 (with proofs, checked here and passed on); lists, filters and the event stream come from the SQL
 index, which an indexer thread keeps in step with the node.
 
@@ -38,7 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cornerstone import __version__, encoding
 from cornerstone.errors import CornerstoneError, ProofError, TransactionError
-from cornerstone.gateway import models, stream
+from cornerstone.gateway import console, models, stream
 from cornerstone.gateway.errors import (
     BadParameterError,
     BadRequestBodyError,
@@ -73,7 +74,10 @@ class Settings:
     rpc_url: str
     """Its node's CometBFT RPC."""
     data_dir: Path
-    """Where the index lives."""
+    """Where the index lives (SQLite), unless `database` names another place."""
+    database: str | None = None
+    """The index's PostgreSQL database, postgresql://USER@HOST:PORT/NAME; None: SQLite in
+    `data_dir`."""
     max_body_bytes: int = MAX_BODY_BYTES
     """Largest request body accepted (413 beyond)."""
     rate_limit: RateLimit = DEFAULT_RATE
@@ -87,6 +91,10 @@ class Settings:
     """The RPC transport (tests give the fake node's)."""
     clock: Callable[[], float] = time.monotonic
     """The rate limiter's clock (tests give their own)."""
+    managed_keys: tuple[tuple[str, Path], ...] = ()
+    """Keys the gateway signs with for the console's authenticated user: (name, key file)."""
+    console_token_file: Path | None = None
+    """Where the gateway writes, at start, the token that allows managed signing (mode 0600)."""
 
 
 class Gateway:
@@ -95,7 +103,7 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.node = Node(settings.rpc_url, transport=settings.transport)
-        self.index = Index(settings.data_dir)
+        self.index = Index(settings.data_dir, database=settings.database)
         self.indexer = Indexer(
             Node(settings.rpc_url, transport=settings.transport),
             self.index,
@@ -164,6 +172,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.gateway = gateway
     _add_error_handlers(app)
     _add_routes(app, gateway)
+    console.add_routes(app, gateway)
     app.add_middleware(LimitsMiddleware, gateway=gateway)
     _document_problems_as_problem_json(app)
     return app

@@ -11,7 +11,8 @@
         ├── NodeUnavailableError      7  503  the node's RPC does not answer
         ├── CommitTimeoutError        8  504  a transaction was not committed in time
         ├── NodeRefusedError          9  502  the node answered a call with an error
-        └── AlreadySubmittedError    10  409  the node has these exact bytes already
+        ├── AlreadySubmittedError    10  409  the node has these exact bytes already
+        └── UnauthorizedError        11  401  managed signing without the console's token
 
 Refusals decided by the chain (CheckTx, a module query) are not re-coded here: the gateway
 passes on their own code and codespace, so a client matches on the same numbers whichever way it
@@ -93,4 +94,13 @@ class AlreadySubmittedError(GatewayError):
     template = (
         "the node has seen transaction {tx_hash} already (in its mempool or a block): "
         "look it up with GET /v1/transactions/{tx_hash}"
+    )
+
+
+class UnauthorizedError(GatewayError):
+    code = 11
+    status = 401
+    template = (
+        "{reason}: send the console token as `Authorization: Bearer <token>` "
+        "(the gateway wrote it to its --console-token-file at start)"
     )

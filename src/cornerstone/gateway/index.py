@@ -2,7 +2,9 @@
 queries the chain's RPC cannot answer (filters, pagination, an event log to resume from).
 
 It decides nothing: every row is what the node said, and the whole file can be deleted and
-rebuilt from height 1. Tables (SQLite, WAL mode, one file `index.sqlite3`):
+rebuilt from height 1. It lives in SQLite (one file `index.sqlite3` in the gateway's data
+folder, the default) or in a PostgreSQL database the gateway is given by URL: the same tables,
+the same SQL, the same answers (sql.py holds the few differences). Tables:
 
     meta           key -> value: the chain id and block 1's hash it was built from, and
                    running counts of transactions and events
@@ -15,6 +17,7 @@ rebuilt from height 1. Tables (SQLite, WAL mode, one file `index.sqlite3`):
 
 Blocks are contiguous from 1: a block is written in one SQL transaction, only right after the
 one before it, so the index height is simply the highest block, and a restart continues there.
+Only one indexer writes to an index; readers (request threads) may be many.
 Block events (from the end of the block) take tx_index = the block's transaction count, which
 puts them after the transactions, where the application emits them.
 
@@ -27,21 +30,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from cornerstone.gateway import models
 from cornerstone.gateway.errors import BadCursorError, BadParameterError
+from cornerstone.gateway.sql import Database, Row, Session, open_database
 
-INDEX_FILE = "index.sqlite3"
 SCHEMA_VERSION = "1"
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
-BUSY_TIMEOUT_MS = 5000
 
 Order = Literal["asc", "desc"]
 
@@ -217,66 +218,62 @@ def decode_cursor(cursor: str, kind: str, order: Order, shape: Sequence[type]) -
 
 # ---------------------------------------------------------------------------- the index
 class Index:
-    """The index file of one gateway: one writer (the indexer), any number of readers."""
+    """The index of one gateway: one writer (the indexer), any number of readers.
 
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / INDEX_FILE
-        self._writer = self._connect()
-        self._writer.execute("PRAGMA journal_mode=WAL")
-        self._writer.execute("PRAGMA synchronous=NORMAL")  # WAL keeps it consistent on a crash
-        with self._writer:
-            self._writer.executescript(SCHEMA)
-            self._writer.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
-            )
+    `database` is None for SQLite in `folder`, or a postgresql:// URL.
+    """
 
-    def _connect(self) -> sqlite3.Connection:
-        # check_same_thread=False: the writer is made on one thread and used by the indexer's;
-        # it is never used by two threads at once.
-        connection = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
-        )
-        connection.row_factory = sqlite3.Row
-        return connection
+    def __init__(self, folder: Path, *, database: str | None = None) -> None:
+        self.database: Database = open_database(database, folder)
+        try:
+            self.database.create(SCHEMA)
+            with self.database.transaction() as db:
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema', ?) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    (SCHEMA_VERSION,),
+                )
+        except BaseException:
+            self.database.close()
+            raise
 
     def close(self) -> None:
-        self._writer.close()
+        self.database.close()
 
-    @contextmanager
-    def reader(self) -> Iterator[sqlite3.Connection]:
-        """A read-only connection for one request (WAL: readers never wait for the writer)."""
-        with closing(self._connect()) as connection:
-            connection.execute("PRAGMA query_only=ON")
-            yield connection
+    def reader(self) -> AbstractContextManager[Session]:
+        """A read-only connection for one request (readers never wait for the writer)."""
+        return self.database.reader()
 
     # ------------------------------------------------------------------ writing
     def height(self) -> int:
         """The highest block in the index (0 when empty)."""
         with self.reader() as db:
-            return int(db.execute("SELECT COALESCE(MAX(height), 0) FROM blocks").fetchone()[0])
+            return int(db.scalar("SELECT COALESCE(MAX(height), 0) AS top FROM blocks"))
 
     def meta(self, key: str) -> str | None:
         with self.reader() as db:
-            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+            value = db.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._writer:
-            self._writer.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value)
+        with self.database.transaction() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
             )
 
     def clear(self) -> None:
         """Forget everything (the index belonged to another chain): it is rebuilt from 1."""
-        with self._writer:
+        with self.database.transaction() as db:
             for table in TABLES:
-                self._writer.execute(f"DELETE FROM {table} WHERE {_keep_schema(table)}")
+                keep = " WHERE key != 'schema'" if table == "meta" else ""
+                db.execute(f"DELETE FROM {table}{keep}")
 
     def write_block(self, block: BlockRecord) -> None:
         """Add the next block, with its transactions and events, in one SQL transaction."""
-        with self._writer as db:
-            top = int(db.execute("SELECT COALESCE(MAX(height), 0) FROM blocks").fetchone()[0])
+        with self.database.transaction() as db:
+            top = int(db.scalar("SELECT COALESCE(MAX(height), 0) AS top FROM blocks"))
             if block.height != top + 1:
                 raise ValueError(f"block {block.height} does not follow the index's {top}")
             event_count = sum(len(tx.events) for tx in block.txs) + len(block.block_events)
@@ -316,14 +313,15 @@ class Index:
             _insert_events(db, block.height, len(block.txs), None, block.block_events)
             for table, added in (("transactions", len(block.txs)), ("events", event_count)):
                 db.execute(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
-                    "DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
-                    (f"count:{table}", added),
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                    "SET value = CAST(CAST(meta.value AS BIGINT) + CAST(excluded.value AS BIGINT) "
+                    "AS TEXT)",
+                    (f"count:{table}", str(added)),
                 )
 
     def write_organizations(self, records: Sequence[dict[str, Any]], *, as_of: int) -> None:
         """Replace the organizations with the membership module's answer at height `as_of`."""
-        with self._writer as db:
+        with self.database.transaction() as db:
             db.execute("DELETE FROM organizations")
             for record in records:
                 db.execute(
@@ -339,7 +337,7 @@ class Index:
 
     def write_proposals(self, records: Sequence[dict[str, Any]], *, as_of: int) -> None:
         """Replace the proposals with the governance module's answer at height `as_of`."""
-        with self._writer as db:
+        with self.database.transaction() as db:
             db.execute("DELETE FROM proposals")
             for record in records:
                 db.execute(
@@ -359,7 +357,7 @@ class Index:
     # ------------------------------------------------------------------ reading
     def block(self, height: int) -> models.Block | None:
         with self.reader() as db:
-            row = db.execute("SELECT * FROM blocks WHERE height = ?", (height,)).fetchone()
+            row = db.one("SELECT * FROM blocks WHERE height = ?", (height,))
         return None if row is None else _block(row)
 
     def blocks(
@@ -388,17 +386,17 @@ class Index:
 
     def transaction(self, tx_hash: str) -> models.Transaction | None:
         with self.reader() as db:
-            row = db.execute(
+            row = db.one(
                 "SELECT * FROM transactions WHERE hash = ? ORDER BY height LIMIT 1", (tx_hash,)
-            ).fetchone()
+            )
         return None if row is None else _transaction(row)
 
     def transaction_events(self, tx_hash: str) -> list[models.EventOut]:
         with self.reader() as db:
-            rows = db.execute(
+            rows = db.all(
                 "SELECT * FROM events WHERE tx_hash = ? ORDER BY height, tx_index, event_index",
                 (tx_hash,),
-            ).fetchall()
+            )
         return [_event(row) for row in rows]
 
     def transactions(
@@ -483,7 +481,7 @@ class Index:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY height, tx_index, event_index LIMIT ?"
         with self.reader() as db:
-            rows = db.execute(sql, [*params, limit]).fetchall()
+            rows = db.all(sql, [*params, limit])
         return [_event(row) for row in rows]
 
     def organizations(
@@ -566,16 +564,12 @@ class Index:
         """Transactions and events indexed, for the metrics: totals kept as blocks are written,
         so a scrape costs the same on a large index as on a small one."""
         with self.reader() as db:
-            rows = db.execute("SELECT key, value FROM meta WHERE key LIKE 'count:%'").fetchall()
-        return {str(key).removeprefix("count:"): int(value) for key, value in rows}
-
-
-def _keep_schema(table: str) -> str:
-    return "key != 'schema'" if table == "meta" else "1"
+            rows = db.all("SELECT key, value FROM meta WHERE key LIKE 'count:%'")
+        return {str(row["key"]).removeprefix("count:"): int(row["value"]) for row in rows}
 
 
 def _insert_events(
-    db: sqlite3.Connection,
+    db: Session,
     height: int,
     tx_index: int,
     tx_hash: str | None,
@@ -629,7 +623,7 @@ def _page(
     order: Order,
     cursor: str | None,
     limit: int,
-) -> tuple[list[sqlite3.Row], str | None]:
+) -> tuple[list[Row], str | None]:
     """One page of `table` in the order of its key `columns`, after the cursor's row.
 
     A cursor names the last row given, not an offset, so rows added meanwhile (new blocks at
@@ -653,14 +647,14 @@ def _page(
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY " + ", ".join(f"{column} {direction}" for column in columns) + " LIMIT ?"
     with index.reader() as db:
-        rows = db.execute(sql, [*params, limit + 1]).fetchall()
+        rows = db.all(sql, [*params, limit + 1])
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor(kind, order, [rows[-1][column] for column in columns])
 
 
-def _block(row: sqlite3.Row) -> models.Block:
+def _block(row: Row) -> models.Block:
     return models.Block(
         height=row["height"],
         hash=row["hash"],
@@ -672,7 +666,7 @@ def _block(row: sqlite3.Row) -> models.Block:
     )
 
 
-def _transaction(row: sqlite3.Row) -> models.Transaction:
+def _transaction(row: Row) -> models.Transaction:
     return models.Transaction(
         hash=row["hash"],
         height=row["height"],
@@ -691,7 +685,7 @@ def _transaction(row: sqlite3.Row) -> models.Transaction:
     )
 
 
-def _event(row: sqlite3.Row) -> models.EventOut:
+def _event(row: Row) -> models.EventOut:
     position = Position(row["height"], row["tx_index"], row["event_index"])
     return models.EventOut(
         id=str(position),

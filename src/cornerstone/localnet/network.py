@@ -10,7 +10,8 @@ Layout of a network's home folder:
                             and validator keys
     node<i>/cometbft/       the node's CometBFT home (config, genesis, keys, block store)
     node<i>/app/            the application's data
-    node<i>/gateway/        the gateway's SQL index
+    node<i>/gateway/        the gateway's SQL index, and console.token: the token that lets
+                            the web console sign with the organization's admin key
     node<i>/app.log, node<i>/cometbft.log, node<i>/gateway.log, and a .pid file for each
 
 Each node is three detached processes: the application, CometBFT, which connects to it over
@@ -87,6 +88,7 @@ MANIFEST = "network.json"
 KEYS_DIR = "keys"
 CA_DIR = "ca"
 ADMIN_SUFFIX = "-admin"
+CONSOLE_TOKEN = "console.token"
 DEFAULT_BASE_PORT = 26600
 DEFAULT_CHAIN_ID = "cornerstone-local"
 DEFAULT_ORGS = 4
@@ -142,6 +144,11 @@ class NodeSpec:
     @property
     def gateway_dir(self) -> Path:
         return self.home / "gateway"
+
+    @property
+    def console_token_file(self) -> Path:
+        """Where the gateway writes, at each start, the token of its console's admin."""
+        return self.gateway_dir / CONSOLE_TOKEN
 
     @property
     def cometbft_home(self) -> Path:
@@ -640,10 +647,24 @@ class Localnet:
                 f"{HOST}:{node.gateway_port}",
                 "--data",
                 str(node.gateway_dir),
+                *self._managed_key_arguments(node),
             ),
             marker=str(node.gateway_dir),
             pid_file=node.home / "gateway.pid",
             log_file=node.home / "gateway.log",
+        )
+
+    def _managed_key_arguments(self, node: NodeSpec) -> tuple[str, ...]:
+        """The gateway signs for its console's admin with its own organization's admin key,
+        and no other (an organization added later has no key file here: none)."""
+        admin = self.home / KEYS_DIR / f"{node.org}{ADMIN_SUFFIX}.json"
+        if not admin.is_file():
+            return ()
+        return (
+            "--managed-key",
+            f"{node.org}{ADMIN_SUFFIX}={admin}",
+            "--console-token-file",
+            str(node.console_token_file),
         )
 
     def _processes(self, node: NodeSpec) -> list[Managed]:

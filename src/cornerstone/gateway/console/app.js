@@ -1,0 +1,643 @@
+// The Cornerstone web console: one page, hash routes, plain DOM, data from this gateway's API.
+// Every page is a function from its route's parameters to a DOM node; text always goes in
+// through textContent (never innerHTML), so nothing the chain holds can run as script here.
+
+import { barChart, lineChart } from "/console/charts.js";
+
+const TOKEN_KEY = "cornerstone-console-token";
+const CHART_BLOCKS = 50;
+const LIVE_DEBOUNCE_MS = 400;
+const view = document.getElementById("view");
+const live = document.getElementById("live");
+
+// ------------------------------------------------------------------ helpers
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const link = (href, text, attrs = {}) => h("a", { href, ...attrs }, text);
+const short = (hex, n = 10) => (hex && hex.length > 2 * n ? `${hex.slice(0, n)}…${hex.slice(-4)}` : hex ?? "");
+const when = (rfc3339) => (rfc3339 ? rfc3339.replace("T", " ").replace(/\.\d+/, "") : "");
+const badge = (text, kind = text) => h("span", { class: `badge ${kind}` }, text);
+const blockLink = (height) => link(`#/blocks/${height}`, String(height));
+const since = (height) => (height === undefined ? "" : height === 0 ? "genesis" : blockLink(height));
+const txLink = (hash) => link(`#/txs/${hash}`, short(hash), { class: "mono", title: hash });
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail ?? `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(path, { method = "GET", body = undefined, auth = false } = {}) {
+  const headers = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (auth && token()) headers.authorization = `Bearer ${token()}`;
+  const answer = await fetch(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await answer.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!answer.ok) throw new ApiError(answer.status, data);
+  return data;
+}
+
+const query = (module, name, params = {}) =>
+  api(`/v1/modules/${module}/${name}?${new URLSearchParams(params)}`).then((a) => a.value);
+
+function table(columns, rows, { empty = "Nothing yet.", id = null } = {}) {
+  if (!rows.length) return h("p", { class: "note", id }, empty);
+  return h("table", { id },
+    h("thead", {}, h("tr", {}, columns.map(([title]) => h("th", {}, title)))),
+    h("tbody", {}, rows.map((row) => h("tr", { "data-key": row.__key ?? null },
+      columns.map(([, cell]) => h("td", {}, cell(row)))))));
+}
+
+function fields(pairs) {
+  return h("dl", { class: "fields" }, pairs.filter(Boolean).flatMap(([name, value]) => [
+    h("dt", {}, name), h("dd", {}, value ?? ""),
+  ]));
+}
+
+const card = (label, value, id) =>
+  h("div", { class: "card" }, h("div", { class: "label" }, label), h("div", { class: "value", id }, value));
+
+function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+function json(value) { return JSON.stringify(value, null, 2); }
+
+// ------------------------------------------------------------------ pages
+async function overview() {
+  const [net, blocks, txs] = await Promise.all([
+    api("/v1/network"),
+    api(`/v1/blocks?limit=${CHART_BLOCKS}`),
+    api("/v1/transactions?limit=10"),
+  ]);
+  const recent = blocks.items.slice().reverse();  // oldest first, for the charts
+  const intervals = [];
+  const labels = [];
+  for (let i = 1; i < recent.length; i++) {
+    const seconds = (Date.parse(recent[i].time) - Date.parse(recent[i - 1].time)) / 1000;
+    intervals.push(Math.round(seconds * 100) / 100);
+    labels.push(`#${recent[i].height}`);
+  }
+  return h("section", {},
+    h("h1", {}, `Network ${net.chain_id}`),
+    h("div", { class: "cards" },
+      card("Height", String(net.height), "height"),
+      card("Block rate", net.block_rate === null ? "–" : `${net.block_rate}/min`, "block-rate"),
+      card("Validators", String(net.validators.length), "validator-count"),
+      card("Peers", String(net.peers.length)),
+      card("Indexed", String(net.index_height)),
+      card("This node", net.moniker)),
+    h("div", { class: "grid2" },
+      h("div", { class: "panel" }, h("h2", {}, "Seconds between blocks"),
+        lineChart({ label: "Seconds between blocks", values: intervals, labels, unit: " s" })),
+      h("div", { class: "panel" }, h("h2", {}, "Transactions per block"),
+        barChart({
+          label: "Transactions per block", values: recent.map((b) => b.tx_count),
+          labels: recent.map((b) => `#${b.height}`),
+        }))),
+    h("h2", {}, "Validators"),
+    table([
+      ["Organization", (v) => (v.org ? link(`#/orgs/${v.org}`, v.org) : "–")],
+      ["Address", (v) => h("span", { class: "mono" }, v.address)],
+      ["Power", (v) => String(v.power)],
+      ["Proposer priority", (v) => String(v.proposer_priority)],
+    ], net.validators, { id: "validators" }),
+    h("h2", {}, "Nodes"),
+    table([
+      ["Node", (p) => p.moniker],
+      ["Id", (p) => h("span", { class: "mono" }, p.node_id)],
+      ["Address", (p) => p.remote_ip],
+      ["", (p) => p.self ? badge(`this gateway's node · CometBFT ${net.cometbft_version}`, "ok") : "peer"],
+    ], [{ moniker: net.moniker, node_id: net.node_id, remote_ip: location.hostname, self: true },
+      ...net.peers], { id: "nodes" }),
+    h("div", { class: "grid2" },
+      h("div", {}, h("h2", {}, "Latest blocks"), blockTable(blocks.items.slice(0, 10), "latest-blocks")),
+      h("div", {}, h("h2", {}, "Latest transactions"), txTable(txs.items, "latest-txs"))));
+}
+
+function blockTable(items, id) {
+  return table([
+    ["Height", (b) => blockLink(b.height)],
+    ["Time", (b) => when(b.time)],
+    ["Txs", (b) => String(b.tx_count)],
+    ["Events", (b) => String(b.event_count)],
+    ["Hash", (b) => h("span", { class: "mono", title: b.hash }, short(b.hash))],
+  ], items.map((b) => ({ ...b, __key: b.height })), { id, empty: "No blocks indexed yet." });
+}
+
+function txTable(items, id) {
+  return table([
+    ["Hash", (t) => txLink(t.hash)],
+    ["Block", (t) => blockLink(t.height)],
+    ["Operation", (t) => `${t.module ?? "?"}.${t.operation ?? "?"}`],
+    ["Sender", (t) => h("span", { class: "mono", title: t.sender ?? "" }, short(t.sender ?? ""))],
+    ["Result", (t) => (t.code === 0 ? badge("ok") : badge(`${t.codespace} ${t.code}`, "bad"))],
+  ], items.map((t) => ({ ...t, __key: t.hash })), { id, empty: "No transactions yet." });
+}
+
+function paged(title, path, render, id) {
+  return async () => {
+    const first = await api(path);
+    const holder = h("div", {}, render(first.items, id));
+    const section = h("section", {}, h("h1", {}, title), holder);
+    let cursor = first.next_cursor;
+    let items = first.items;
+    if (cursor) {
+      const more = h("button", {
+        class: "more",
+        onclick: async () => {
+          more.disabled = true;
+          const page = await api(`${path}&cursor=${encodeURIComponent(cursor)}`);
+          items = items.concat(page.items);
+          cursor = page.next_cursor;
+          holder.replaceChildren(render(items, id));
+          more.disabled = false;
+          if (!cursor) more.remove();
+        },
+      }, "Older");
+      section.append(more);
+    }
+    return section;
+  };
+}
+
+const blocksPage = paged("Blocks", "/v1/blocks?limit=25", blockTable, "blocks");
+const txsPage = paged("Transactions", "/v1/transactions?limit=25", txTable, "transactions");
+
+async function blockPage(height) {
+  const [block, txs] = await Promise.all([
+    api(`/v1/blocks/${height}`),
+    api(`/v1/transactions?height_from=${height}&height_to=${height}&order=asc&limit=100`),
+  ]);
+  const n = Number(height);
+  return h("section", {},
+    h("h1", {}, "Block ", h("span", { id: "block-height" }, String(block.height))),
+    h("div", { class: "panel" }, fields([
+      ["Height", String(block.height)],
+      ["Time", when(block.time)],
+      ["Hash", h("span", { class: "mono" }, block.hash)],
+      ["App hash", h("span", { class: "mono" }, block.app_hash)],
+      ["Proposer", h("span", { class: "mono" }, block.proposer)],
+      ["Transactions", String(block.tx_count)],
+      ["Events", String(block.event_count)],
+    ])),
+    h("div", { class: "actions" },
+      n > 1 ? link(`#/blocks/${n - 1}`, "← previous block") : null,
+      link(`#/blocks/${n + 1}`, "next block →")),
+    h("h2", {}, "Transactions"),
+    txTable(txs.items, "block-txs"));
+}
+
+async function txPage(hash) {
+  const tx = await api(`/v1/transactions/${hash}`);
+  return h("section", {},
+    h("h1", {}, "Transaction"),
+    h("div", { class: "panel" }, fields([
+      ["Hash", h("span", { class: "mono", id: "tx-hash" }, tx.hash)],
+      ["Block", link(`#/blocks/${tx.height}`, String(tx.height), { id: "tx-block-link" })],
+      ["Position", String(tx.index)],
+      ["Operation", `${tx.module}.${tx.operation}`],
+      ["Result", tx.code === 0 ? badge("ok") : h("span", {}, badge(`${tx.codespace} ${tx.code}`, "bad"), " ", tx.log)],
+      ["Sender", h("span", { class: "mono" }, tx.sender ?? "")],
+      ["Public key", h("span", { class: "mono" }, tx.public_key ?? "")],
+      ["Nonce", String(tx.nonce)],
+      ["Gas", `${tx.gas_used} used of ${tx.gas_wanted}`],
+    ])),
+    h("h2", {}, "Events"),
+    table([
+      ["#", (e) => String(e.event_index)],
+      ["Type", (e) => e.type],
+      ["Attributes", (e) => h("code", {}, Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join("  "))],
+    ], tx.events, { id: "tx-events", empty: "No events (a failed transaction's writes are undone)." }),
+    h("details", {}, h("summary", {}, "Signed bytes (hex)"), h("pre", { class: "source" }, tx.raw)));
+}
+
+async function orgsPage() {
+  const orgs = await api("/v1/organizations?limit=200");
+  return h("section", {},
+    h("h1", {}, "Organizations"),
+    table([
+      ["Id", (o) => link(`#/orgs/${o.id}`, o.id)],
+      ["Name", (o) => o.name],
+      ["Status", (o) => badge(o.status)],
+      ["Nodes", (o) => String((o.record.nodes ?? []).length)],
+      ["Validators", (o) => String((o.record.validators ?? []).length)],
+      ["Member since", (o) => since(o.record.since)],
+    ], orgs.items.map((o) => ({ ...o, __key: o.id })), { id: "orgs" }));
+}
+
+async function fingerprint(hex) {
+  const bytes = new Uint8Array(hex.match(/../g).map((pair) => parseInt(pair, 16)));
+  if (!crypto.subtle) return "";
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(":");
+}
+
+async function orgPage(id) {
+  const org = await query("membership", "organization", { id });
+  if (org === null) throw new Error(`there is no organization ${id}`);
+  const root = org.root_certificate ?? "";
+  const download = root
+    ? URL.createObjectURL(new Blob([new Uint8Array(root.match(/../g).map((p) => parseInt(p, 16)))],
+      { type: "application/pkix-cert" }))
+    : null;
+  return h("section", {},
+    h("h1", {}, `${org.name} (${org.id})`),
+    h("div", { class: "panel" }, fields([
+      ["Status", badge(org.status)],
+      ["Member since", since(org.since)],
+      ["Nodes", h("span", { class: "mono" }, (org.nodes ?? []).join(", "))],
+    ])),
+    h("h2", {}, "Members"),
+    table([
+      ["Name", (m) => m.name],
+      ["Role", (m) => badge(m.role)],
+      ["Identity", (m) => h("span", { class: "mono", title: m.id }, short(m.id, 16))],
+      ["Public key", (m) => h("span", { class: "mono", title: m.public_key }, short(m.public_key, 16))],
+    ], org.members ?? [], { id: "members" }),
+    h("h2", {}, "Certificates"),
+    h("div", { class: "panel" }, fields([
+      ["Root certificate", root ? `${root.length / 2} bytes (DER)` : "none"],
+      ["SHA-256", h("span", { class: "mono", id: "root-fingerprint" }, root ? await fingerprint(root) : "")],
+      ["Download", download ? link(download, `${org.id}-root.der`, { download: `${org.id}-root.der` }) : ""],
+    ])),
+    h("h3", {}, "Revoked certificates"),
+    table([
+      ["Serial", (r) => h("span", { class: "mono" }, r.serial)],
+      ["Reason", (r) => r.reason],
+      ["At", (r) => blockLink(r.height)],
+    ], org.revoked ?? [], { empty: "None revoked." }),
+    h("h2", {}, "Validators"),
+    table([
+      ["Public key", (v) => h("span", { class: "mono" }, v.public_key)],
+      ["Power", (v) => String(v.power)],
+    ], org.validators ?? [], { empty: "No validators." }));
+}
+
+function tally(votes) {
+  const all = Object.values(votes ?? {});
+  const yes = all.filter((v) => v.approve).length;
+  return `${yes} approve · ${all.length - yes} reject`;
+}
+
+async function governancePage() {
+  const proposals = await api("/v1/proposals?limit=100");
+  return h("section", {},
+    h("h1", {}, "Governance"),
+    table([
+      ["#", (p) => link(`#/governance/${p.id}`, `Proposal ${p.id}`)],
+      ["Action", (p) => `${p.module}.${p.action}`],
+      ["Title", (p) => p.record.title ?? ""],
+      ["By", (p) => p.org],
+      ["Status", (p) => badge(p.status)],
+      ["Votes", (p) => tally(p.record.votes)],
+      ["Outcome", (p) => p.record.outcome ?? ""],
+    ], proposals.items.map((p) => ({ ...p, __key: p.id })), { id: "proposals", empty: "No proposals yet." }),
+    await adminPanel({ propose: true }));
+}
+
+async function proposalPage(id) {
+  const p = await query("governance", "proposal", { id });
+  if (p === null) throw new Error(`there is no proposal ${id}`);
+  const section = h("section", {},
+    h("h1", {}, `Proposal ${p.id}: `, h("span", { id: "proposal-status" }, badge(p.status))),
+    h("div", { class: "panel" }, fields([
+      ["Action", `${p.module}.${p.action}`],
+      ["Title", p.title],
+      ["Arguments", h("pre", {}, json(p.args))],
+      ["Proposed by", h("span", {}, `${p.org} at block `, blockLink(p.height))],
+      ["Policy", p.policy_text],
+      ["Deadline", `block ${p.deadline}`],
+      ["Closed at", p.closed_at === null ? "open" : blockLink(p.closed_at)],
+      ["Outcome", p.outcome ?? ""],
+    ])),
+    h("h2", {}, "Votes"),
+    table([
+      ["Organization", (v) => link(`#/orgs/${v.org}`, v.org)],
+      ["Vote", (v) => (v.approve ? badge("approve") : badge("reject"))],
+      ["Role", (v) => v.role],
+      ["At", (v) => blockLink(v.height)],
+    ], Object.entries(p.votes).map(([org, v]) => ({ org, ...v, __key: org })), { id: "votes" }));
+  if (p.status === "open") section.append(await adminPanel({ proposal: p.id }));
+  return section;
+}
+
+// The admin's managed keys: sign in with the token the gateway wrote at start, then vote or
+// propose with a key the organization manages. The token stays in this tab's sessionStorage.
+async function adminPanel({ proposal = null, propose = false } = {}) {
+  const panel = h("div", { class: "panel", id: "admin-panel" });
+  const message = h("div", { id: "admin-message" });
+  if (!token()) {
+    panel.append(h("h2", {}, proposal ? "Vote as an admin" : "Admin"), tokenForm(), message);
+    return panel;
+  }
+  let keys;
+  try {
+    keys = await api("/v1/managed", { auth: true });
+  } catch (error) {
+    if (error.status === 401) sessionStorage.removeItem(TOKEN_KEY);
+    panel.append(h("p", { class: "error" }, error.message), tokenForm());
+    return panel;
+  }
+  if (proposal !== null) {
+    panel.append(h("h2", {}, "Vote as an admin"),
+      h("div", { class: "actions" }, keys.flatMap((key) => [
+        voteButton(key.name, proposal, true, message), voteButton(key.name, proposal, false, message),
+      ])), message);
+  }
+  if (propose && keys.length) panel.append(proposeForm(keys, message), message);
+  return panel;
+}
+
+function tokenForm() {
+  const input = h("input", { type: "password", id: "token-input", placeholder: "Console token", autocomplete: "off" });
+  return h("form", {
+    class: "inline", id: "token-form",
+    onsubmit: (event) => {
+      event.preventDefault();
+      if (!input.value.trim()) return;
+      sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+      updateAdminLink();
+      render();
+    },
+  }, h("label", { for: "token-input" }, "Console token"), input,
+  h("button", { type: "submit", class: "primary" }, "Sign in"),
+  h("span", { class: "note" }, "The gateway writes it at start to its console.token file."));
+}
+
+function showOutcome(message, committed) {
+  if (committed.code === 0) {
+    message.replaceChildren(h("div", { class: "message ok" },
+      "Committed in block ", blockLink(committed.height), " as ", txLink(committed.hash)));
+  } else {
+    message.replaceChildren(h("div", { class: "message bad" },
+      `Refused in block ${committed.height}: ${committed.log} (${committed.codespace} ${committed.code})`));
+  }
+}
+
+function voteButton(keyName, proposal, approve, message) {
+  const button = h("button", {
+    class: approve ? "primary" : "danger", "data-vote": approve ? "approve" : "reject",
+    onclick: async () => {
+      button.disabled = true;
+      message.replaceChildren(h("div", { class: "message" }, "Signing and waiting for the block…"));
+      try {
+        const committed = await api(`/v1/managed/${encodeURIComponent(keyName)}/vote`,
+          { method: "POST", body: { proposal, approve }, auth: true });
+        await render();
+        showOutcome(document.getElementById("admin-message") ?? message, committed);
+        if (!document.getElementById("admin-message")) view.append(message);
+      } catch (error) {
+        message.replaceChildren(h("div", { class: "message bad" }, error.message));
+        button.disabled = false;
+      }
+    },
+  }, `${approve ? "Approve" : "Reject"} as ${keyName}`);
+  return button;
+}
+
+function proposeForm(keys, message) {
+  const key = h("select", { id: "propose-key" }, keys.map((k) => h("option", { value: k.name }, k.name)));
+  const action = h("input", { type: "text", id: "propose-action", value: "governance.set_param" });
+  const args = h("input", { type: "text", id: "propose-args", value: '{"name": "voting_period", "value": 50}' });
+  const title = h("input", { type: "text", id: "propose-title", placeholder: "Title" });
+  return h("form", {
+    class: "inline", id: "propose-form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const [module, name] = action.value.split(".");
+      try {
+        const committed = await api(`/v1/managed/${encodeURIComponent(key.value)}/propose`, {
+          method: "POST", auth: true,
+          body: { module, action: name, args: JSON.parse(args.value || "{}"), title: title.value },
+        });
+        showOutcome(message, committed);
+      } catch (error) {
+        message.replaceChildren(h("div", { class: "message bad" }, error.message));
+      }
+    },
+  }, h("h2", {}, "New proposal"), key, action, args, title, h("button", { type: "submit", class: "primary" }, "Propose"));
+}
+
+async function adminPage() {
+  const section = h("section", {}, h("h1", {}, "Admin"),
+    h("p", { class: "note" }, "Sign in with the token this gateway wrote at start to vote or propose with the keys your organization manages here. The keys never leave the gateway."));
+  section.append(await adminPanel());
+  if (token()) {
+    const keys = await api("/v1/managed", { auth: true }).catch(() => []);
+    section.append(h("h2", {}, "Managed keys"), table([
+      ["Name", (k) => k.name],
+      ["Identity", (k) => h("span", { class: "mono" }, k.identity)],
+    ], keys, { id: "managed-keys" }), h("div", { class: "actions" }, h("button", {
+      onclick: () => { sessionStorage.removeItem(TOKEN_KEY); updateAdminLink(); render(); },
+    }, "Sign out")));
+  }
+  return section;
+}
+
+async function contractsPage() {
+  const contracts = await query("contracts", "contracts", { limit: 100 });
+  return h("section", {},
+    h("h1", {}, "Contracts"),
+    table([
+      ["Name", (c) => link(`#/contracts/${c.name}`, c.name)],
+      ["Version", (c) => c.version],
+      ["Status", (c) => badge(c.status, c.status === "active" ? "ok" : "")],
+      ["Organization", (c) => c.org],
+      ["Installed at", (c) => blockLink(c.installed_at)],
+      ["Code hash", (c) => h("span", { class: "mono", title: c.code_hash }, short(c.code_hash))],
+    ], contracts.map((c) => ({ ...c, __key: c.name })), { id: "contracts", empty: "No contracts installed yet." }));
+}
+
+async function contractPage(name) {
+  const [contract, source] = await Promise.all([
+    query("contracts", "contract", { contract: name }),
+    query("contracts", "source", { contract: name }),
+  ]);
+  if (contract === null) throw new Error(`there is no contract ${name}`);
+  return h("section", {},
+    h("h1", {}, `Contract ${contract.name} ${contract.version}`),
+    h("div", { class: "panel" }, fields([
+      ["Status", badge(contract.status)],
+      ["Organization", contract.org],
+      ["Installed at", blockLink(contract.installed_at)],
+      ["Code hash", h("span", { class: "mono" }, contract.code_hash)],
+    ])),
+    h("h2", {}, "Functions"),
+    table([
+      ["Name", (f) => f.name],
+      ["Kind", (f) => f.kind],
+      ["Parameters", (f) => f.params.map((p) => (p.type ? `${p.name}: ${p.type}` : p.name)).join(", ")],
+      ["Policy", (f) => contract.policy_text?.[f.name] ?? ""],
+      ["Line", (f) => String(f.line)],
+    ], contract.functions ?? []),
+    h("h2", {}, "Source"),
+    h("pre", { class: "source", id: "contract-source" }, source?.source ?? ""));
+}
+
+async function notaryPage(digest) {
+  const input = h("input", { type: "text", id: "digest-input", value: digest ?? "", placeholder: "SHA-256 digest, hex" });
+  const file = h("input", {
+    type: "file", id: "digest-file",
+    onchange: async () => {
+      const bytes = await file.files[0].arrayBuffer();
+      const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      location.hash = `#/notary/${Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+    },
+  });
+  const section = h("section", {}, h("h1", {}, "Notary"),
+    h("form", {
+      class: "inline", id: "notary-form",
+      onsubmit: (event) => {
+        event.preventDefault();
+        location.hash = `#/notary/${input.value.trim().toLowerCase().replace(/^0x/, "")}`;
+      },
+    }, input, h("button", { type: "submit", class: "primary" }, "Look up"), h("span", { class: "note" }, "or hash a file here:"), file));
+  if (!digest) return section;
+  const doc = await query("notary", "lookup", { digest });
+  if (doc === null) {
+    section.append(h("p", { class: "note", id: "notary-result" }, `No document has the digest ${digest}.`));
+    return section;
+  }
+  section.append(h("div", { class: "panel", id: "notary-result" }, fields([
+    ["Document", h("span", { class: "mono" }, doc.document)],
+    ["This digest is", doc.revision === 0 ? "the original" : `revision ${doc.revision}`],
+    ["Owner", h("span", { class: "mono" }, doc.owner)],
+    ["Organization", link(`#/orgs/${doc.org}`, doc.org)],
+    ["Anchored in block", blockLink(doc.height)],
+    ["Metadata", h("code", {}, json(doc.metadata))],
+  ])), h("h2", {}, "Revisions"), table([
+    ["#", (r) => String(r.number)],
+    ["Digest", (r) => h("span", { class: "mono" }, r.digest)],
+    ["Block", (r) => blockLink(r.height)],
+  ], doc.revisions, { empty: "No revisions." }));
+  return section;
+}
+
+async function search(text) {
+  const q = text.trim().toLowerCase().replace(/^0x/, "");
+  if (/^\d+$/.test(q)) return `#/blocks/${q}`;
+  if (/^[0-9a-f]{64}$/.test(q)) {
+    try { await api(`/v1/transactions/${q}`); return `#/txs/${q}`; } catch (error) { if (error.status !== 404) throw error; }
+    return `#/notary/${q}`;
+  }
+  if (/^[a-z][a-z0-9-]*$/.test(q)) return `#/orgs/${q}`;
+  throw new Error(`“${text}” is not a height, a transaction hash, a digest or an organization id`);
+}
+
+// ------------------------------------------------------------------ routing and live updates
+const ROUTES = [
+  [/^\/?$/, "overview", overview, true],
+  [/^\/blocks$/, "blocks", blocksPage, true],
+  [/^\/blocks\/(\d+)$/, "block", blockPage, false],
+  [/^\/txs$/, "txs", txsPage, true],
+  [/^\/txs\/([0-9a-fA-F]{64})$/, "tx", txPage, false],
+  [/^\/orgs$/, "orgs", orgsPage, true],
+  [/^\/orgs\/([^/]+)$/, "org", orgPage, false],
+  [/^\/governance$/, "governance", governancePage, true],
+  [/^\/governance\/(\d+)$/, "proposal", proposalPage, true],
+  [/^\/contracts$/, "contracts", contractsPage, true],
+  [/^\/contracts\/([^/]+)$/, "contract", contractPage, false],
+  [/^\/notary(?:\/([0-9a-fA-F]*))?$/, "notary", notaryPage, false],
+  [/^\/admin$/, "admin", adminPage, false],
+];
+const NAV = { block: "blocks", tx: "txs", org: "orgs", proposal: "governance", contract: "contracts" };
+let current = null;
+let rendering = 0;
+
+function route() {
+  const path = decodeURIComponent(location.hash.replace(/^#/, ""));
+  for (const [pattern, name, page, isLive] of ROUTES) {
+    const match = path.match(pattern);
+    if (match) return { name, page, isLive, args: match.slice(1) };
+  }
+  return null;
+}
+
+async function render({ quiet = false } = {}) {
+  const found = route();
+  const ticket = ++rendering;
+  if (!found) {
+    view.replaceChildren(h("p", { class: "error" }, "There is no such page."), link("#/", "To the overview"));
+    return;
+  }
+  current = found;
+  document.querySelectorAll("[data-nav]").forEach((a) =>
+    a.classList.toggle("active", a.dataset.nav === (NAV[found.name] ?? found.name)));
+  if (!quiet) view.setAttribute("aria-busy", "true");
+  let node;
+  try {
+    node = await found.page(...found.args);
+  } catch (error) {
+    node = h("div", { class: "error", id: "page-error" }, error.message);
+  }
+  if (ticket !== rendering) return;  // a newer render started meanwhile
+  const before = new Set(Array.from(view.querySelectorAll("tr[data-key]"), (tr) => tr.dataset.key));
+  view.replaceChildren(node);
+  if (quiet) {
+    view.querySelectorAll("tr[data-key]").forEach((tr) => {
+      if (!before.has(tr.dataset.key)) tr.classList.add("fresh");
+    });
+  }
+  view.dataset.page = found.name;
+  view.removeAttribute("aria-busy");
+  document.title = `Cornerstone · ${found.name}`;
+}
+
+function updateAdminLink() {
+  document.getElementById("admin-link").textContent = token() ? "Admin (signed in)" : "Admin";
+}
+
+let pending = null;
+
+// A live refresh must not throw away what someone is typing (a token, a proposal).
+function editing() {
+  return Array.from(view.querySelectorAll("input, textarea, select"))
+    .some((field) => field === document.activeElement || (field.value ?? "") !== (field.defaultValue ?? field.value));
+}
+
+function connectStream() {
+  const source = new EventSource("/v1/stream");
+  source.onopen = () => { live.textContent = "live"; live.className = "live on"; };
+  source.onerror = () => { live.textContent = "reconnecting…"; live.className = "live off"; };
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    live.textContent = `live · block ${event.height}`;
+    live.className = "live on";
+    live.dataset.height = String(event.height);
+    if (!current?.isLive || pending) return;
+    pending = setTimeout(() => {
+      pending = null;
+      if (!editing()) render({ quiet: true });
+    }, LIVE_DEBOUNCE_MS);
+  };
+}
+
+document.getElementById("search").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = document.getElementById("search-input");
+  try {
+    location.hash = await search(input.value);
+  } catch (error) {
+    view.replaceChildren(h("p", { class: "error", id: "search-error" }, error.message));
+  }
+});
+window.addEventListener("hashchange", () => render());
+updateAdminLink();
+render();
+connectStream();
