@@ -129,7 +129,10 @@ PUBLISHED = {
     ("datashare", 7009): "AlreadyReleasedError",
     ("datashare", 7010): "InvalidExpiryError",
     ("datashare", 7011): "UnknownGranteeError",
-    ("datashare", 7012): "CredentialGrantsNotYetError",
+    ("datashare", 7012): "CredentialGrantsNotYetError",  # retired, kept registered
+    ("datashare", 7013): "CredentialRefusedError",
+    ("datashare", 7014): "NoCredentialGrantError",
+    ("datashare", 7015): "HolderNotRequesterError",
     ("data", 1): "StoreError",
     ("data", 2): "BlobNotFoundError",
     ("data", 3): "CipherHashMismatchError",

@@ -2,8 +2,10 @@
 
     keys register            make (once) and register your X25519 encryption key
     publish FILE             encrypt, upload the ciphertext, register a version
-    grant / revoke           who may receive the keys of a dataset, for what purpose
-    request / deliver        ask for a version's key; the owner releases keys the grants allow
+    grant / revoke           who may receive the keys of a dataset, for what purpose: an
+                             organization, a member, or holders of a credential type
+    request / deliver        ask for a version's key (as a credential holder: with a
+                             presentation); the owner releases keys the grants allow
     fetch                    download, check, unwrap, decrypt, check: or say which step failed
     audit                    who obtained which version, under which grant, with proofs
 
@@ -31,6 +33,7 @@ from cornerstone.cli.common import (
     signer,
     table,
 )
+from cornerstone.crypto import load_key
 from cornerstone.datashare import (
     DataShare,
     EncryptionKey,
@@ -211,7 +214,19 @@ def _expiry_time(text: str | None) -> int:
 @click.argument("dataset_hex", metavar="DATASET")
 @click.option("--org", "org", default=None, help="Grant to every member of this organization.")
 @click.option("--member", "member", default=None, help="Grant to one identity (64 hex).")
-@click.option("--credential", default=None, help="Grant to holders of a credential type (later).")
+@click.option(
+    "--credential-type",
+    "credential",
+    default=None,
+    metavar="TYPE",
+    help="Grant to holders of a verifiable credential of this type.",
+)
+@click.option(
+    "--issuer",
+    default="",
+    metavar="DID",
+    help="With --credential-type: accept this issuer's credentials only.",
+)
 @click.option("--purpose", required=True, help="What the data may be used for.")
 @click.option("--expires-height", type=click.IntRange(min=0), default=0, help="Last valid height.")
 @click.option("--expires-at", default=None, help="Block time it ends (ISO 8601 with offset).")
@@ -223,6 +238,7 @@ def data_grant(
     org: str | None,
     member: str | None,
     credential: str | None,
+    issuer: str,
     purpose: str,
     expires_height: int,
     expires_at: str | None,
@@ -230,13 +246,16 @@ def data_grant(
     home: Path,
     node_url: str | None,
 ) -> None:
-    """Let an organization, a member or (later) credential holders receive DATASET's keys."""
+    """Let an organization, a member or the holders of a credential type (trusted issuers'
+    credentials, proved with a presentation when they request) receive DATASET's keys."""
     chosen = [
         (k, v) for k, v in (("org", org), ("member", member), ("credential", credential)) if v
     ]
     if len(chosen) != 1:
-        raise click.UsageError("give exactly one of --org, --member and --credential")
+        raise click.UsageError("give exactly one of --org, --member and --credential-type")
     kind, grantee = chosen[0]
+    if issuer and kind != "credential":
+        raise click.UsageError("--issuer goes with --credential-type")
     with common.connect(home, node_url) as client:
         number, committed = _share(client, home, key_name, with_key=False).grant(
             _dataset_id(dataset_hex),
@@ -245,8 +264,10 @@ def data_grant(
             purpose=purpose,
             expires_height=expires_height,
             expires_time=_expiry_time(expires_at),
+            issuer=issuer,
         )
-    click.echo(f"grant {number} of {dataset_hex}: {kind} {grantee} for {purpose!r}")
+    by = f" issued by {issuer}" if issuer else ""
+    click.echo(f"grant {number} of {dataset_hex}: {kind} {grantee}{by} for {purpose!r}")
     click.echo(f"  {committed_line(committed)}")
 
 
@@ -294,6 +315,31 @@ def data_deliver(dataset_hex: str | None, key_name: str, home: Path, node_url: s
 @click.argument("dataset_hex", metavar="DATASET")
 @click.option("--version", type=click.IntRange(min=1), default=None, help="[default: latest]")
 @click.option("--purpose", required=True, help="Why you need it.")
+@click.option(
+    "--presentation",
+    "presentation_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="A presentation (JSON) made for this request (its challenge: `--show-challenge`).",
+)
+@click.option(
+    "--credential",
+    "credential_paths",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A credential file to present (repeatable); the presentation is made here.",
+)
+@click.option("--holder", default=None, metavar="DID", help="With --credential: your DID.")
+@click.option(
+    "--holder-key",
+    default=None,
+    metavar="NAME",
+    help="With --credential: the key that signs for the holder DID [default: --key].",
+)
+@click.option("--method", default="key-1", show_default=True, help="That key's fragment.")
+@click.option(
+    "--show-challenge", is_flag=True, help="Print the challenge a presentation needs; send nothing."
+)
 @key_option
 @home_option
 @node_option
@@ -301,18 +347,65 @@ def data_request(
     dataset_hex: str,
     version: int | None,
     purpose: str,
+    presentation_path: Path | None,
+    credential_paths: tuple[Path, ...],
+    holder: str | None,
+    holder_key: str | None,
+    method: str,
+    show_challenge: bool,
     key_name: str,
     home: Path,
     node_url: str | None,
 ) -> None:
-    """Ask DATASET's owner for the key of a version, with a purpose."""
+    """Ask DATASET's owner for the key of a version, with a purpose. To be covered by a grant
+    to credential holders, present a credential: --credential FILE --holder DID (the
+    presentation is signed here), or --presentation FILE made elsewhere with the challenge
+    `--show-challenge` prints and the chain id as domain."""
+    if presentation_path is not None and credential_paths:
+        raise click.UsageError("give --presentation or --credential, not both")
+    if credential_paths and not holder:
+        raise click.UsageError("--credential needs --holder (your DID)")
     dataset = _dataset_id(dataset_hex)
     with common.connect(home, node_url) as client:
         share = _share(client, home, key_name, with_key=False)
         number = version or share.latest_version(dataset)
-        committed = share.request(dataset, number, purpose)
-    click.echo(f"requested {dataset_hex} version {number} for {purpose!r}")
+        if show_challenge:
+            click.echo(f"challenge {share.challenge(dataset, number, purpose)}")
+            click.echo(f"domain    {client.chain_id()}")
+            return
+        presentation = None
+        if presentation_path is not None:
+            presentation = _read_json(presentation_path)
+        elif credential_paths:
+            assert holder is not None
+            presentation = share.present_for(
+                [_read_json(p) for p in credential_paths],
+                dataset=dataset,
+                version=number,
+                purpose=purpose,
+                holder=holder,
+                holder_key=load_key(common.keys_dir(home) / f"{holder_key or key_name}.json"),
+                method=method,
+            )
+        committed = share.request(dataset, number, purpose, presentation=presentation)
+    held = [
+        a["credential"]
+        for t, a in committed.events
+        if t == "datashare.requested" and "credential" in a
+    ]
+    as_holder = f" as holder of {held[0]}" if held else ""
+    click.echo(f"requested {dataset_hex} version {number} for {purpose!r}{as_holder}")
     click.echo(f"  {committed_line(committed)}")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"{path} is not a JSON file: {exc}") from None
+    if not isinstance(value, dict):
+        raise click.BadParameter(f"{path} does not hold a JSON object")
+    return value
 
 
 @data.command("fetch")
@@ -389,7 +482,7 @@ def data_show(dataset_hex: str, as_json: bool, home: Path, node_url: str | None)
             (
                 g["grant"],
                 g["kind"],
-                g["grantee"],
+                g["grantee"] + (f" by {g['issuer']}" if g.get("issuer") else ""),
                 g["purpose"],
                 _expires(g),
                 g["revoked_at"] or "-",
@@ -456,13 +549,17 @@ def data_audit(
                 e.receipt["grant"],
                 e.receipt["purpose"],
                 e.receipt["height"],
+                (e.receipt.get("credential") or {}).get("id", "-"),
             )
             for e in entries
         ]
         if not rows:
             click.echo("no access receipts")
             return
-        table(("DATASET", "VERSION", "RECIPIENT", "ORG", "GRANT", "PURPOSE", "HEIGHT"), rows)
+        table(
+            ("DATASET", "VERSION", "RECIPIENT", "ORG", "GRANT", "PURPOSE", "HEIGHT", "CREDENTIAL"),
+            rows,
+        )
         last = entries[-1]
         click.echo(
             f"{len(entries)} receipt(s); each "

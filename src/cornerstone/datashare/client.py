@@ -5,6 +5,10 @@ encryption on this side and only hashes, locations and sealed keys sent to the c
     published = share.publish(data, title="Q3 shipments")
     share.grant(published.dataset, kind="org", grantee="org2", purpose="audit")
     # org2: share.request(dataset, 1, "audit"); org1: share.deliver(); org2: share.fetch(...)
+
+    share.grant(dataset, kind="credential", grantee="CustomsBroker", purpose="clearance")
+    # a holder: vp = share.present_for([credential], dataset=..., version=1,
+    #     purpose="clearance", holder=did, holder_key=key); share.request(..., presentation=vp)
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from cornerstone import encoding
+from cornerstone.crypto import PrivateKey
 from cornerstone.datashare.envelope import DataKey, EncryptionKey, decrypt, encrypt, new_dataset_id
 from cornerstone.datashare.errors import (
     CipherHashMismatchError,
@@ -33,12 +39,17 @@ from cornerstone.errors import (
     TransactionRejectedError,
 )
 from cornerstone.modules.datashare.keys import receipt_key
+from cornerstone.modules.datashare.messages import request_challenge
 from cornerstone.modules.datashare.state import Version, get_dataset, get_release, get_version
 from cornerstone.sdk import Client, Committed, Signer
+from cornerstone.vc import present
 
 MODULE: Final = "datashare"
 PUBLISH_GAS: Final = 500_000
 """Enough for a publish with the longest title, description, schema and location."""
+REQUEST_GAS: Final = 2_000_000
+"""Enough for a request carrying the largest presentation the chain takes (16 KiB: its bytes,
+parsing, canonicalization and signature checks)."""
 AUDIT_COLUMNS: Final = (
     "dataset",
     "version",
@@ -49,6 +60,7 @@ AUDIT_COLUMNS: Final = (
     "height",
     "time",
     "tx_hash",
+    "credential",
     "state_key",
     "proof_height",
     "app_hash",
@@ -197,20 +209,22 @@ class DataShare:
         purpose: str,
         expires_height: int = 0,
         expires_time: int = 0,
+        issuer: str = "",
     ) -> tuple[int, Committed]:
-        """Make a grant; its number and the commit."""
-        committed = self.signer.submit(
-            MODULE,
-            "grant",
-            {
-                "dataset": dataset,
-                "kind": kind,
-                "grantee": grantee,
-                "purpose": purpose,
-                "expires_height": expires_height,
-                "expires_time": expires_time,
-            },
-        )
+        """Make a grant; its number and the commit. `kind="credential"` grants to holders of
+        a credential of type `grantee`, from `issuer` only if given (else any issuer on the
+        chain's trust list for the type)."""
+        args: dict[str, encoding.Value] = {
+            "dataset": dataset,
+            "kind": kind,
+            "grantee": grantee,
+            "purpose": purpose,
+            "expires_height": expires_height,
+            "expires_time": expires_time,
+        }
+        if issuer:
+            args["issuer"] = issuer
+        committed = self.signer.submit(MODULE, "grant", args)
         [number] = [int(a["grant"]) for t, a in committed.events if t == "datashare.granted"]
         return number, committed
 
@@ -270,9 +284,57 @@ class DataShare:
         return self._key().unwrap(_bytes(record["owner_key"]))
 
     # ------------------------------------------------------------------ recipient
-    def request(self, dataset: bytes, version: int, purpose: str) -> Committed:
-        return self.signer.submit(
-            MODULE, "request", {"dataset": dataset, "version": version, "purpose": purpose}
+    def request(
+        self,
+        dataset: bytes,
+        version: int,
+        purpose: str,
+        *,
+        presentation: Mapping[str, Any] | None = None,
+    ) -> Committed:
+        """Ask for a version's key; with a presentation (see `present_for`), as the holder of
+        a credential that a grant to credential holders accepts."""
+        args: dict[str, encoding.Value] = {
+            "dataset": dataset,
+            "version": version,
+            "purpose": purpose,
+        }
+        if presentation is None:
+            return self.signer.submit(MODULE, "request", args)
+        args["presentation"] = json.dumps(presentation, ensure_ascii=False)
+        return self.signer.submit(MODULE, "request", args, gas_limit=REQUEST_GAS)
+
+    def challenge(self, dataset: bytes, version: int, purpose: str) -> str:
+        """The challenge the chain expects in this identity's presentation for a request."""
+        return request_challenge(
+            chain_id=self.client.chain_id(),
+            dataset=dataset,
+            version=version,
+            requester=self.identity,
+            purpose=purpose,
+        )
+
+    def present_for(
+        self,
+        credentials: Sequence[Mapping[str, Any]],
+        *,
+        dataset: bytes,
+        version: int,
+        purpose: str,
+        holder: str,
+        holder_key: PrivateKey,
+        method: str = "key-1",
+    ) -> dict[str, Any]:
+        """A presentation of `credentials` by `holder` (signed with `holder_key`, its
+        `method` key) for this identity's request: challenge bound to the request, domain the
+        chain id."""
+        return present(
+            credentials,
+            holder=holder,
+            key=holder_key,
+            verification_method=f"{holder}#{method}",
+            challenge=self.challenge(dataset, version, purpose),
+            domain=self.client.chain_id(),
         )
 
     def version(self, dataset: bytes, version: int) -> dict[str, Any]:
@@ -384,8 +446,8 @@ def audit(
         if verified.value is None:
             raise ProofError(reason=f"receipt {receipt['state_key'].hex()} is absent from state")
         proven = _map(encoding.decode(verified.value))
-        for field in ("org", "grant", "purpose", "height", "time", "tx_hash"):
-            if proven[field] != receipt[field]:
+        for field in ("org", "grant", "purpose", "height", "time", "tx_hash", "credential"):
+            if proven.get(field) != receipt.get(field):
                 raise ProofError(reason=f"the node's answer differs from the proven {field}")
         entries.append(
             AuditEntry(receipt=receipt, proof_height=verified.height, app_hash=verified.app_hash)
@@ -400,9 +462,11 @@ def audit_csv(entries: list[AuditEntry]) -> str:
     writer.writerow(AUDIT_COLUMNS)
     for entry in entries:
         row = entry.to_json()
+        held = row.get("credential")
+        row["credential"] = held["id"] if isinstance(held, dict) else ""
         writer.writerow(
             [
-                *(row[c] for c in AUDIT_COLUMNS[:10]),
+                *(row[c] for c in AUDIT_COLUMNS[:11]),
                 row["proof"]["height"],
                 row["proof"]["app_hash"],
             ]

@@ -223,10 +223,10 @@ def verify_credential(
     now = time.time_ns() if now_ns is None else now_ns
     if not isinstance(credential, Mapping):
         raise MalformedCredentialError(reason="it is not a JSON object")
-    _require_context(credential)
-    types = _types(credential, BASE_TYPE)
-    issuer = _issuer(credential)
-    proof = _proof(credential, ASSERTION)
+    require_context(credential)
+    types = document_types(credential, BASE_TYPE)
+    issuer = issuer_of(credential)
+    proof = proof_of(credential, ASSERTION)
     created = _verify_signature(credential, proof, registry, controller=issuer)
     if created > now:
         raise NotYetValidError(valid_from=proof["created"])
@@ -258,12 +258,12 @@ def verify_presentation(
     challenge and domain), then every credential; each credential's subject is the holder."""
     if not isinstance(presentation, Mapping):
         raise MalformedCredentialError(reason="it is not a JSON object")
-    _require_context(presentation)
-    _types(presentation, PRESENTATION_TYPE)
+    require_context(presentation)
+    document_types(presentation, PRESENTATION_TYPE)
     holder = presentation.get("holder")
     if not isinstance(holder, str):
         raise PresentationError(reason="it names no holder")
-    proof = _proof(presentation, AUTHENTICATION)
+    proof = proof_of(presentation, AUTHENTICATION)
     if proof.get("challenge") != challenge:
         raise PresentationError(reason="its challenge is not the one this verifier gave")
     if proof.get("domain") != domain:
@@ -280,13 +280,16 @@ def verify_presentation(
     return verified
 
 
-def _require_context(document: Mapping[str, Any]) -> None:
+# The shape checks below are shared with the on-chain verifier (cornerstone.modules.did.verify).
+def require_context(document: Mapping[str, Any]) -> None:
+    """MalformedCredentialError unless the @context list starts with the VC 2.0 context."""
     context = document.get("@context")
     if not isinstance(context, list) or not context or context[0] != VC_CONTEXT:
         raise MalformedCredentialError(reason=f"its @context does not start with {VC_CONTEXT}")
 
 
-def _types(document: Mapping[str, Any], required: str) -> tuple[str, ...]:
+def document_types(document: Mapping[str, Any], required: str) -> tuple[str, ...]:
+    """The document's types, which must include `required`."""
     kinds = document.get("type")
     if isinstance(kinds, str):
         kinds = [kinds]
@@ -297,7 +300,8 @@ def _types(document: Mapping[str, Any], required: str) -> tuple[str, ...]:
     return tuple(kinds)
 
 
-def _issuer(credential: Mapping[str, Any]) -> str:
+def issuer_of(credential: Mapping[str, Any]) -> str:
+    """The issuer's id (a string, or the id of an issuer object)."""
     issuer = credential.get("issuer")
     if isinstance(issuer, Mapping):
         issuer = issuer.get("id")
@@ -306,7 +310,8 @@ def _issuer(credential: Mapping[str, Any]) -> str:
     return issuer
 
 
-def _proof(document: Mapping[str, Any], purpose: str) -> Mapping[str, Any]:
+def proof_of(document: Mapping[str, Any], purpose: str) -> Mapping[str, Any]:
+    """The document's one eddsa-jcs-2022 proof, which must be for `purpose`."""
     proof = document.get("proof")
     if not isinstance(proof, Mapping):
         raise MalformedCredentialError(reason="it has no proof, or more than one")
@@ -421,12 +426,12 @@ def _status_bits(
 ) -> bytes:
     """The bitstring of a status list credential that belongs to the credential's issuer; a
     signed copy must verify (an unsigned one is trusted as the chain's own answer)."""
-    if _issuer(status_list) != issuer:
+    if issuer_of(status_list) != issuer:
         raise StatusUnavailableError(list=url, reason="it was not issued by the same issuer")
-    if STATUS_LIST_TYPE not in _types(status_list, BASE_TYPE):
+    if STATUS_LIST_TYPE not in document_types(status_list, BASE_TYPE):
         raise StatusUnavailableError(list=url, reason=f"it is not a {STATUS_LIST_TYPE}")
     if "proof" in status_list:
-        proof = _proof(status_list, ASSERTION)
+        proof = proof_of(status_list, ASSERTION)
         _verify_signature(status_list, proof, registry, controller=issuer)
     subject = status_list.get("credentialSubject")
     if not isinstance(subject, Mapping) or subject.get("statusPurpose") != purpose:

@@ -22,6 +22,7 @@ from cornerstone.cli import common as cli_common
 from cornerstone.cli.data import enckey_path
 from cornerstone.crypto import save_key
 from cornerstone.datashare import load_encryption_key
+from cornerstone.vc import issue_credential
 from tests.conftest import ORGS, admin_key, genesis, org_key
 from tests.unit.cli.fake_rpc import FakeRpc
 
@@ -192,9 +193,87 @@ def test_mistakes_get_a_sentence(
     net.ok("data keys register --key org1")
     dataset = published(net.ok(f"data publish {source} --title t --key org1"))
     err = net.fails(
-        f"data grant {dataset} --credential KycCredential --purpose x --key org1", capsys
+        f"data grant {dataset} --credential-type Kyc/Credential --purpose x --key org1", capsys
     )
-    assert "not supported yet" in err and "datashare code 7012" in err
+    assert "credential type" in err
     err = net.fails(f"data grant {dataset} --org org2 --purpose x --key org2", capsys)
     assert "only the owner" in err
     assert "no access receipts" in net.ok("data audit")
+
+
+def test_a_credential_holder_requests_with_a_presentation_through_the_cli(
+    net: Net, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """org1 grants to holders of a CustomsBroker credential; org2's client, holding one from a
+    trusted issuer, requests with a presentation made by the CLI and gets the data; the
+    receipt names the credential. A presentation file made for another request is refused."""
+    prefix = f"did:cornerstone:{net.rpc.chain.chain_id}:"
+    issuer, holder = prefix + "org1.issuer", prefix + "org2.holder"
+    net.ok("did create --key org1 --name issuer")
+    net.ok("did create --key org2 --name holder")
+    proposed = net.ok(
+        "proposal new did trust_issuer --key org1-admin "
+        f"--arg credential_type=CustomsBroker --arg issuer={issuer}"
+    )
+    proposal = int(proposed.split()[1].rstrip(":"))
+    net.ok(f"proposal vote {proposal} --key org2-admin")
+    net.ok(f"proposal vote {proposal} --key org3-admin")
+    # Issued with the chain's (test) clock: the chain checks validity by block time.
+    now = net.rpc.chain.time_ns
+    credential = tmp_path / "broker.json"
+    credential.write_text(
+        json.dumps(
+            issue_credential(
+                issuer=issuer,
+                key=org_key("org1"),
+                verification_method=f"{issuer}#key-1",
+                types=["CustomsBroker"],
+                subject={"id": holder},
+                valid_from_ns=now,
+                valid_until_ns=now + 10**18,
+                credential_id="urn:uuid:broker-1",
+                created_ns=now,
+            )
+        )
+    )
+    for org in ("org1", "org2"):
+        net.ok(f"data keys register --key {org}")
+    source = tmp_path / "brokers.csv"
+    source.write_bytes(DATA)
+    dataset = published(net.ok(f"data publish {source} --title brokers --key org1"))
+    granted = net.ok(
+        f"data grant {dataset} --credential-type CustomsBroker --issuer {issuer} "
+        "--purpose clearance --key org1"
+    )
+    assert f"credential CustomsBroker issued by {issuer}" in granted
+    assert (
+        "--issuer goes with"
+        in net.run(
+            f"data grant {dataset} --org org2 --issuer {issuer} --purpose x --key org1"
+        ).output
+    )
+
+    challenge = net.ok(f"data request {dataset} --purpose clearance --show-challenge --key org2")
+    assert re.search(r"challenge [0-9a-f]{64}", challenge) and "domain" in challenge
+    foreign = tmp_path / "vp.json"
+    net.ok(
+        f"vc present {credential} --holder {holder} --key org2 --challenge c1 "
+        f"--domain {net.rpc.chain.chain_id} --out {foreign}"
+    )
+    err = net.fails(
+        f"data request {dataset} --purpose clearance --presentation {foreign} --key org2", capsys
+    )
+    assert "vc 5110" in err and "challenge" in err
+    requested = net.ok(
+        f"data request {dataset} --purpose clearance --credential {credential} "
+        f"--holder {holder} --key org2"
+    )
+    assert "as holder of urn:uuid:broker-1" in requested
+    assert net.ok("data deliver --key org1").startswith(f"released {dataset} v1")
+    got = tmp_path / "got.csv"
+    net.ok(f"data fetch {dataset} --out {got} --key org2")
+    assert got.read_bytes() == DATA
+    [entry] = json.loads(net.ok(f"data audit --dataset {dataset} --json"))
+    assert entry["credential"]["id"] == "urn:uuid:broker-1" and entry["proof"]["verified"]
+    rows = net.ok(f"data audit --dataset {dataset} --csv").splitlines()
+    assert "credential" in rows[0].split(",") and "urn:uuid:broker-1" in rows[1]

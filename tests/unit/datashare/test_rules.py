@@ -11,6 +11,7 @@ import pytest
 from cornerstone.modules.datashare.messages import Grant, Publish, RegisterKey, Release, Request
 from cornerstone.modules.datashare.rules import covers
 from cornerstone.modules.datashare.state import GrantRecord
+from cornerstone.modules.did.verify import CredentialFact
 
 D = b"\x01" * 16
 H = b"\x02" * 32
@@ -60,6 +61,7 @@ def test_a_new_version_may_keep_its_title() -> None:
         ("member", "ab" * 32, True),
         ("member", "AB" * 32, False),
         ("credential", "KycCredential", True),
+        ("credential", "a/b", False),
         ("everyone", "x", False),
     ],
 )
@@ -80,8 +82,36 @@ def test_keys_requests_and_releases_are_checked() -> None:
         Release(dataset=D, version=1, recipient=b"x", purpose="p", wrapped_key=WRAPPED)
     with pytest.raises(ValueError, match="sealed box"):
         Release(dataset=D, version=1, recipient=RECIPIENT, purpose="p", wrapped_key=H)
+    with pytest.raises(ValueError, match="at most 16384 bytes"):
+        Request(dataset=D, version=1, purpose="p", presentation="x" * 16_385)
+    with pytest.raises(ValueError, match="names an issuer"):
+        Grant(dataset=D, kind="org", grantee="org2", purpose="p", issuer=ISSUER)
+    with pytest.raises(ValueError, match="did:cornerstone"):
+        Grant(dataset=D, kind="credential", grantee="Kyc", purpose="p", issuer="did:web:x")
+    Grant(dataset=D, kind="credential", grantee="Kyc", purpose="p", issuer=ISSUER)
 
 
+ISSUER = "did:cornerstone:c:org1.issuer"
+FACT = CredentialFact(
+    id="urn:uuid:1",
+    issuer=ISSUER,
+    holder="did:cornerstone:c:org2.holder",
+    types=("Kyc",),
+    valid_until=800,
+    statuses=(("revocation", 3),),
+)
+KYC = GrantRecord(
+    dataset=D,
+    number=2,
+    kind="credential",
+    grantee="Kyc",
+    purpose="audit",
+    expires_height=0,
+    expires_time=0,
+    height=5,
+    time=500,
+    revoked_at=0,
+)
 GRANT = GrantRecord(
     dataset=D,
     number=1,
@@ -110,7 +140,14 @@ GRANT = GrantRecord(
         (GRANT, {"org": "org3"}, "for organization org2"),
         (replace(GRANT, kind="member", grantee=RECIPIENT.hex()), {"org": "org3"}, None),
         (replace(GRANT, kind="member", grantee="ab" * 32), {}, "for member"),
-        (replace(GRANT, kind="credential", grantee="Kyc"), {}, "not supported yet"),
+        (KYC, {}, "presented none"),
+        (KYC, {"credential": FACT}, None),
+        (KYC, {"credential": FACT, "org": "org9"}, None),
+        (KYC, {"credential": FACT, "time": 801}, "expired at 800"),
+        (replace(KYC, grantee="Lab"), {"credential": FACT}, "not of Kyc"),
+        (replace(KYC, issuer=ISSUER), {"credential": FACT}, None),
+        (replace(KYC, issuer=ISSUER + "x"), {"credential": FACT}, "not by " + ISSUER),
+        (replace(KYC, revoked_at=6), {"credential": FACT}, "revoked at height 6"),
         (replace(GRANT, expires_height=0, expires_time=0), {"height": 10**9, "time": 10**18}, None),
     ],
 )

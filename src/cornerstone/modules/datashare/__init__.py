@@ -3,8 +3,10 @@ access receipts that make every release auditable.
 
 The chain holds who owns what, hashes and locations of ciphertexts, who may read, and sealed
 boxes of data keys (X25519, libsodium) for the recipients; never data, never a bare key. A
-release is accepted only under a grant valid at its height and writes exactly one receipt. The
-client side (encryption, key wrapping, the object store) is `cornerstone.datashare`.
+release is accepted only under a grant valid at its height and writes exactly one receipt.
+Grants to holders of a credential type rely on the did module's on-chain verifier
+(`cornerstone.modules.did.verify`), its narrow interface to this module. The client side
+(encryption, key wrapping, the object store) is `cornerstone.datashare`.
 """
 
 from cornerstone.identity.roles import Role

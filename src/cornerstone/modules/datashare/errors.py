@@ -14,8 +14,15 @@
         ├── AlreadyReleasedError        7009 a second release of one version to one recipient
         ├── InvalidExpiryError          7010 a grant that has expired when it is made
         ├── UnknownGranteeError         7011 a grant to an organization that is not a member
-        └── CredentialGrantsNotYetError 7012 grants to credential holders: the hook exists,
-                                              the check (the did module's) does not yet
+        ├── CredentialGrantsNotYetError 7012 retired: grants to credential holders were
+        │                                     refused before they were supported; kept
+        │                                     registered so the code never means anything else
+        ├── CredentialRefusedError      7013 a request's presentation or credential does not
+        │                                     verify at this block (the vc code says why:
+        │                                     5101 tampered, 5105 expired, 5106 revoked, ...)
+        ├── NoCredentialGrantError      7014 a verified credential that no credential grant
+        │                                     of the dataset accepts (type, issuer, purpose)
+        └── HolderNotRequesterError     7015 a presentation by a DID not tied to the sender
 
 Messages name datasets, versions, identities and grants only: never a key, wrapped or not.
 """
@@ -97,6 +104,8 @@ class UnknownGranteeError(DatashareError):
 
 
 class CredentialGrantsNotYetError(DatashareError):
+    """Retired: no handler raises it since grants to credential holders are supported."""
+
     code = 7012
     template = (
         "grants to holders of a credential type ({grantee}) are not supported yet: they need "
@@ -104,16 +113,43 @@ class CredentialGrantsNotYetError(DatashareError):
     )
 
 
+class CredentialRefusedError(DatashareError):
+    code = 7013
+    template = (
+        "the presentation for dataset {dataset} version {version} is refused "
+        "(vc {vc_code}): {reason}"
+    )
+
+
+class NoCredentialGrantError(DatashareError):
+    code = 7014
+    template = (
+        "no grant of dataset {dataset} accepts the credential {credential} of {issuer} "
+        "({types}) for the purpose {purpose!r}: {why}"
+    )
+
+
+class HolderNotRequesterError(DatashareError):
+    code = 7015
+    template = (
+        "the presentation's holder {holder} is not {requester}'s: bind the DID to the member "
+        "(`cornerstone did bind`) or present with a DID that lists the member's key"
+    )
+
+
 __all__ = [
     "AlreadyReleasedError",
     "CredentialGrantsNotYetError",
+    "CredentialRefusedError",
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatashareError",
     "EncryptionKeyMissingError",
     "GrantNotFoundError",
     "GrantRevokedError",
+    "HolderNotRequesterError",
     "InvalidExpiryError",
+    "NoCredentialGrantError",
     "NoValidGrantError",
     "NotDatasetOwnerError",
     "UnknownGranteeError",

@@ -7,17 +7,20 @@ key. Each handler checks everything before it writes, so a refusal changes nothi
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Final
 
 from cornerstone.module import Context, Event, Events, Reader, Writer
 from cornerstone.modules.datashare.errors import (
     AlreadyReleasedError,
-    CredentialGrantsNotYetError,
+    CredentialRefusedError,
     DatasetExistsError,
     DatasetNotFoundError,
     EncryptionKeyMissingError,
     GrantNotFoundError,
     GrantRevokedError,
+    HolderNotRequesterError,
     InvalidExpiryError,
+    NoCredentialGrantError,
     NotDatasetOwnerError,
     NoValidGrantError,
     UnknownGranteeError,
@@ -33,6 +36,7 @@ from cornerstone.modules.datashare.messages import (
     Release,
     Request,
     Revoke,
+    request_challenge,
 )
 from cornerstone.modules.datashare.rules import covers
 from cornerstone.modules.datashare.state import (
@@ -48,6 +52,7 @@ from cornerstone.modules.datashare.state import (
     get_encryption_key,
     get_grant,
     get_receipt,
+    get_request,
     get_version,
     iter_grants,
     put_dataset,
@@ -58,7 +63,18 @@ from cornerstone.modules.datashare.state import (
     put_request,
     put_version,
 )
+from cornerstone.modules.did.verify import (
+    CredentialFact,
+    credential_standing,
+    holder_acts_for,
+    verify_presentation_at,
+)
 from cornerstone.modules.membership import active_org_ids, get_member
+from cornerstone.state import State
+from cornerstone.vc.errors import CredentialError
+
+MAX_SHOWN: Final = 200
+"""Characters of a presentation's text (ids, DIDs, reasons) an error message repeats."""
 
 
 def register_key(state: Writer, ctx: Context, msg: RegisterKey) -> Events:
@@ -137,8 +153,6 @@ def publish(state: Writer, ctx: Context, msg: Publish) -> Events:
 
 def grant(state: Writer, ctx: Context, msg: Grant) -> Events:
     dataset = _owned(state, ctx, msg.dataset, "grant access")
-    if msg.kind == CREDENTIAL:
-        raise CredentialGrantsNotYetError(grantee=msg.grantee)
     if msg.kind == ORG and msg.grantee not in active_org_ids(state):
         raise UnknownGranteeError(grantee=msg.grantee)
     if msg.expires_height and msg.expires_height < ctx.height:
@@ -163,9 +177,11 @@ def grant(state: Writer, ctx: Context, msg: Grant) -> Events:
             height=ctx.height,
             time=ctx.time,
             revoked_at=0,
+            issuer=msg.issuer,
         ),
     )
     put_dataset(state, replace(dataset, grants=number))
+    issuer = (("issuer", msg.issuer),) if msg.issuer else ()
     return (
         Event(
             "datashare.granted",
@@ -175,6 +191,7 @@ def grant(state: Writer, ctx: Context, msg: Grant) -> Events:
                 ("kind", msg.kind),
                 ("grantee", msg.grantee),
                 ("purpose", msg.purpose),
+                *issuer,
             ),
         ),
     )
@@ -200,6 +217,7 @@ def request(state: Writer, ctx: Context, msg: Request) -> Events:
     _existing_version(state, msg.dataset, msg.version)
     _require_key(state, ctx.sender.id)
     _refuse_released(state, msg.dataset, msg.version, ctx.sender.id)
+    credential = _presented_credential(state, ctx, msg) if msg.presentation else None
     put_request(
         state,
         AccessRequest(
@@ -209,8 +227,10 @@ def request(state: Writer, ctx: Context, msg: Request) -> Events:
             org=ctx.sender.org,
             purpose=msg.purpose,
             height=ctx.height,
+            credential=credential,
         ),
     )
+    held = (("credential", credential.id),) if credential is not None else ()
     return (
         Event(
             "datashare.requested",
@@ -220,9 +240,91 @@ def request(state: Writer, ctx: Context, msg: Request) -> Events:
                 ("requester", ctx.sender.id.hex()),
                 ("org", ctx.sender.org),
                 ("purpose", msg.purpose),
+                *held,
             ),
         ),
     )
+
+
+def _presented_credential(state: Writer, ctx: Context, msg: Request) -> CredentialFact:
+    """Verify the request's presentation at this block and pick the credential that a
+    CREDENTIAL grant of the dataset accepts now: the first presented, against the
+    lowest-numbered grant, so every node records the same one."""
+
+    def refused(error: CredentialError) -> CredentialRefusedError:
+        return CredentialRefusedError(
+            dataset=msg.dataset.hex(),
+            version=msg.version,
+            vc_code=error.code,
+            reason=_shown(error.message),
+        )
+
+    meter = state.meter if isinstance(state, State) else None
+    try:
+        verified = verify_presentation_at(
+            state,
+            chain_id=ctx.chain_id,
+            time=ctx.time,
+            text=msg.presentation,
+            challenge=request_challenge(
+                chain_id=ctx.chain_id,
+                dataset=msg.dataset,
+                version=msg.version,
+                requester=ctx.sender.id,
+                purpose=msg.purpose,
+            ),
+            domain=ctx.chain_id,
+            charge=meter.charge if meter is not None else _free,
+        )
+    except CredentialError as error:
+        raise refused(error) from None
+    if holder_acts_for(state, verified.holder, chain_id=ctx.chain_id, sender=ctx.sender) is None:
+        raise HolderNotRequesterError(holder=_shown(verified.holder), requester=ctx.sender.id.hex())
+    reasons: list[str] = []
+    standing_errors: list[CredentialError] = []
+    grants = [g for g in iter_grants(state, msg.dataset) if g.kind == CREDENTIAL]
+    for fact in verified.credentials:
+        for candidate in grants:
+            why = covers(
+                candidate,
+                recipient=ctx.sender.id,
+                org=ctx.sender.org,
+                purpose=msg.purpose,
+                height=ctx.height,
+                time=ctx.time,
+                credential=fact,
+            )
+            if why is not None:
+                reasons.append(why)
+                continue
+            standing = credential_standing(
+                state, fact, chain_id=ctx.chain_id, credential_type=candidate.grantee, time=ctx.time
+            )
+            if standing is None:
+                return fact
+            standing_errors.append(standing)
+    if standing_errors:
+        raise refused(standing_errors[0])
+    first = verified.credentials[0]
+    raise NoCredentialGrantError(
+        dataset=msg.dataset.hex(),
+        credential=_shown(first.id),
+        issuer=_shown(first.issuer),
+        types=_shown(", ".join(first.types)),
+        purpose=msg.purpose,
+        why="; ".join(reasons) if reasons else "the dataset has no grants to credential holders",
+    )
+
+
+def _free(_gas: int) -> None:
+    """The charge of a state without a gas meter (handler tests, tools)."""
+
+
+def _shown(text: str, limit: int = MAX_SHOWN) -> str:
+    """Text from a presentation as an error message may carry it: valid UTF-8 (a JSON escape
+    can make a lone surrogate) and short."""
+    safe = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return safe if len(safe) <= limit else safe[: limit - 3] + "..."
 
 
 def release(state: Writer, ctx: Context, msg: Release) -> Events:
@@ -231,7 +333,16 @@ def release(state: Writer, ctx: Context, msg: Release) -> Events:
     key = _require_key(state, msg.recipient)
     _refuse_released(state, msg.dataset, msg.version, msg.recipient)
     org = recipient_org(state, key)
-    chosen = _covering_grant(state, msg, org=org, height=ctx.height, time=ctx.time)
+    # The holder's presentation consented to the request's purpose, and to no other.
+    pending = get_request(state, msg.dataset, msg.version, msg.recipient)
+    credential = (
+        pending.credential if pending is not None and pending.purpose == msg.purpose else None
+    )
+    chosen = _covering_grant(
+        state, ctx, msg, org=org, credential=credential, height=ctx.height, time=ctx.time
+    )
+    if chosen.kind != CREDENTIAL:
+        credential = None
     put_release(
         state,
         KeyRelease(
@@ -254,9 +365,11 @@ def release(state: Writer, ctx: Context, msg: Release) -> Events:
             height=ctx.height,
             time=ctx.time,
             tx_hash=ctx.tx_hash,
+            credential=credential,
         ),
     )
     delete_request(state, msg.dataset, msg.version, msg.recipient)
+    held = (("credential", credential.id),) if credential is not None else ()
     return (
         Event(
             "datashare.released",
@@ -267,6 +380,7 @@ def release(state: Writer, ctx: Context, msg: Release) -> Events:
                 ("org", org),
                 ("grant", str(chosen.number)),
                 ("purpose", msg.purpose),
+                *held,
             ),
         ),
     )
@@ -281,9 +395,18 @@ def recipient_org(state: Reader, key: EncryptionKey) -> str:
 
 
 def _covering_grant(
-    state: Reader, msg: Release, *, org: str, height: int, time: int
+    state: Reader,
+    ctx: Context,
+    msg: Release,
+    *,
+    org: str,
+    credential: CredentialFact | None,
+    height: int,
+    time: int,
 ) -> GrantRecord:
-    """The lowest-numbered grant that covers the release, so every node picks the same one."""
+    """The lowest-numbered grant that covers the release, so every node picks the same one.
+    A CREDENTIAL grant covers it only if the credential the recipient's request proved still
+    stands now (unexpired, no status bit set, issuer active and trusted for the type)."""
     if org not in active_org_ids(state):
         raise NoValidGrantError(
             dataset=msg.dataset.hex(),
@@ -302,7 +425,18 @@ def _covering_grant(
             purpose=msg.purpose,
             height=height,
             time=time,
+            credential=credential,
         )
+        if why is None and candidate.kind == CREDENTIAL and credential is not None:
+            error = credential_standing(
+                state,
+                credential,
+                chain_id=ctx.chain_id,
+                credential_type=candidate.grantee,
+                time=time,
+            )
+            if error is not None:
+                why = f"grant {candidate.number}: credential {credential.id}: {error.message}"
         if why is None:
             return candidate
         reasons.append(why)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cornerstone.module import Reader
-from cornerstone.modules.datashare.messages import WRAPPED_KEY_SIZE
+from cornerstone.modules.datashare.messages import CREDENTIAL, WRAPPED_KEY_SIZE
 from cornerstone.modules.datashare.rules import covers
 from cornerstone.modules.datashare.state import (
     get_grant,
@@ -45,8 +45,10 @@ def every_release_has_exactly_one_receipt(state: Reader) -> None:
 
 def every_receipt_was_covered_by_its_grant(state: Reader) -> None:
     """The grant a receipt names covered that recipient and purpose at the receipt's height and
-    time. (A revocation later in the same block records the same height: it is not held
-    against a release that came before it.)"""
+    time (for a CREDENTIAL grant: the credential the receipt records was of its type and
+    issuer and unexpired then; its status then is the did module's history, not re-read).
+    (A revocation later in the same block records the same height: it is not held against a
+    release that came before it.)"""
     for receipt in iter_receipts(state):
         grant = get_grant(state, receipt.dataset, receipt.grant)
         assert grant is not None, f"receipt names missing grant {receipt.grant}"
@@ -59,8 +61,12 @@ def every_receipt_was_covered_by_its_grant(state: Reader) -> None:
             purpose=receipt.purpose,
             height=receipt.height,
             time=receipt.time,
+            credential=receipt.credential,
         )
         assert why is None, f"receipt of {receipt.dataset.hex()} v{receipt.version}: {why}"
+        assert (receipt.credential is not None) == (grant.kind == CREDENTIAL), (
+            "a receipt records a credential exactly when a credential grant covered it"
+        )
         version = get_version(state, receipt.dataset, receipt.version)
         assert version is not None and version.height <= receipt.height, "receipt before version"
 

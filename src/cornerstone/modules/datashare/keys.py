@@ -13,9 +13,12 @@ datashare/version/<dataset 16><version 4>        -> {"content_hash": 32, "cipher
 datashare/grant/<dataset 16><grant 4>            -> {"kind": str, "grantee": str,
                                                      "purpose": str, "expires_height": int,
                                                      "expires_time": int, "height": int,
-                                                     "time": int, "revoked_at": int}
+                                                     "time": int, "revoked_at": int,
+                                                     "issuer": str ("" but for a
+                                                     credential grant naming one)}
 datashare/request/<dataset 16><version 4><identity 32>
-                                                 -> {"purpose": str, "org": str, "height": int}
+                                                 -> {"purpose": str, "org": str, "height": int,
+                                                     ["credential": CREDENTIAL]}
                                                     (pending; deleted by the release)
 datashare/release/<dataset 16><version 4><identity 32>
                                                  -> {"wrapped_key": sealed box (80),
@@ -23,8 +26,14 @@ datashare/release/<dataset 16><version 4><identity 32>
 datashare/receipt/<dataset 16><version 4><identity 32>
                                                  -> {"org": str, "grant": int, "purpose": str,
                                                      "height": int, "time": int,
-                                                     "tx_hash": bytes}
+                                                     "tx_hash": bytes,
+                                                     ["credential": CREDENTIAL]}
 datashare/by_recipient/<identity 32><dataset 16><version 4> -> b"" (index of the receipts)
+
+CREDENTIAL = {"id": str, "issuer": DID, "holder": DID, "types": [str], "valid_until": int (ns,
+0: none), "statuses": [[purpose, index], ...]}: what the chain verified of a presented
+credential (`did.verify.CredentialFact`), present only when a presentation proved one (on a
+receipt: when a credential grant covered the release). Never the credential itself.
 
 A release and its receipt share one suffix, so "one receipt per release" is a property of the
 key layout that the invariants check. The release holds only a sealed box of the data key;

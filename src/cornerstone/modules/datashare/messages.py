@@ -3,12 +3,16 @@ state. Only sealed boxes of data keys travel in them (`WRAPPED_KEY_SIZE` bytes),
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Final
 
+from cornerstone import encoding
 from cornerstone.modules.datashare.keys import DATASET_ID_SIZE, IDENTITY_SIZE
+from cornerstone.modules.did.verify import MAX_PRESENTATION_BYTES
 from cornerstone.modules.membership.messages import check_org_id
+from cornerstone.vc.didurl import parse_did
 
 X25519_KEY_SIZE: Final = 32
 DATA_KEY_SIZE: Final = 32
@@ -31,13 +35,16 @@ ORG: Final = "org"
 MEMBER: Final = "member"
 CREDENTIAL: Final = "credential"
 GRANTEE_KINDS: Final = (ORG, MEMBER, CREDENTIAL)
-"""Who a grant covers: every member of an organization, one identity, or (not yet) any holder
-of a verifiable credential of a type."""
+"""Who a grant covers: every member of an organization, one identity, or any holder of a
+verifiable credential of a type (from a trusted issuer, or from one named issuer)."""
+CHALLENGE_DOMAIN: Final = b"cornerstone/datashare/request/v1"
+"""Separates the challenge of a request's presentation from every other hash."""
 
 _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]*")
 _LOCATION = re.compile(r"[a-z][a-z0-9+.-]*:[!-~]+")
 _HEX_IDENTITY = re.compile(r"[0-9a-f]{64}")
-_CREDENTIAL_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9._:/-]{0,127}")
+_CREDENTIAL_TYPE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+"""The credential types the did module's trust lists take."""
 
 
 def check_dataset(dataset: bytes) -> None:
@@ -133,7 +140,9 @@ def check_grantee(kind: str, grantee: str) -> None:
             raise ValueError("a member grantee is an identity id: 64 lowercase hex characters")
     elif kind == CREDENTIAL:
         if not _CREDENTIAL_TYPE.fullmatch(grantee):
-            raise ValueError("a credential grantee is a credential type name")
+            raise ValueError(
+                f"a credential grantee is a credential type ({_CREDENTIAL_TYPE.pattern})"
+            )
     else:
         raise ValueError(f"a grantee kind is one of {', '.join(GRANTEE_KINDS)}, not {kind!r}")
 
@@ -153,6 +162,9 @@ class Grant:
     """Last height at which the grant is valid; 0: no height limit."""
     expires_time: int = 0
     """Block time (ns) from which the grant is no longer valid; 0: no time limit."""
+    issuer: str = ""
+    """CREDENTIAL only: accept credentials of this issuer DID only (it must also be on the
+    trust list of the type); empty: of any issuer on that trust list."""
 
     def __post_init__(self) -> None:
         check_dataset(self.dataset)
@@ -160,6 +172,10 @@ class Grant:
         check_purpose(self.purpose)
         if self.expires_height < 0 or self.expires_time < 0:
             raise ValueError("expiries are 0 (none) or positive")
+        if self.issuer:
+            if self.kind != CREDENTIAL:
+                raise ValueError("only a grant to credential holders names an issuer")
+            parse_did(self.issuer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,16 +193,32 @@ class Revoke:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """Ask the owner for the key of a version, saying why."""
+    """Ask the owner for the key of a version, saying why; with a presentation, as the holder
+    of a credential a credential grant accepts."""
 
     dataset: bytes
     version: int
     purpose: str
+    presentation: str = ""
+    """A W3C verifiable presentation (JSON), signed by the holder's DID with the challenge
+    `request_challenge(...)` of this request and the chain id as domain; empty: none."""
 
     def __post_init__(self) -> None:
         check_dataset(self.dataset)
         check_version(self.version)
         check_purpose(self.purpose)
+        if len(self.presentation.encode("utf-8")) > MAX_PRESENTATION_BYTES:
+            raise ValueError(f"a presentation is at most {MAX_PRESENTATION_BYTES} bytes of JSON")
+
+
+def request_challenge(
+    *, chain_id: str, dataset: bytes, version: int, requester: bytes, purpose: str
+) -> str:
+    """The challenge a request's presentation must be signed with: a hash of everything the
+    request is about, so a presentation serves one requester, one dataset version, one
+    purpose, on one chain, and nowhere else."""
+    fields: list[encoding.Value] = [chain_id, dataset, version, requester, purpose]
+    return hashlib.sha256(CHALLENGE_DOMAIN + encoding.encode(fields)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

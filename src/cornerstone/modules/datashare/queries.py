@@ -14,6 +14,7 @@ from cornerstone.modules.datashare.state import (
     GrantRecord,
     Receipt,
     Version,
+    fact_value,
     get_dataset,
     get_encryption_key,
     get_release,
@@ -127,6 +128,7 @@ def requests(state: Reader, query: Requests) -> encoding.Value:
                 "org": r.org,
                 "purpose": r.purpose,
                 "height": r.height,
+                "credential": fact_value(r.credential),
             }
         )
         if len(found) == MAX_PAGE:
@@ -220,6 +222,7 @@ def grant_value(g: GrantRecord) -> dict[str, encoding.Value]:
         "height": g.height,
         "time": g.time,
         "revoked_at": g.revoked_at,
+        "issuer": g.issuer,
     }
 
 
@@ -234,5 +237,6 @@ def receipt_value(r: Receipt) -> dict[str, encoding.Value]:
         "height": r.height,
         "time": r.time,
         "tx_hash": r.tx_hash,
+        "credential": fact_value(r.credential),
         "state_key": receipt_key(r.dataset, r.version, r.recipient),
     }

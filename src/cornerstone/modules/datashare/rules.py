@@ -1,22 +1,19 @@
 """When a grant covers a release: the one rule the release handler enforces and the invariants
-re-check on every receipt, so the two cannot drift apart."""
+re-check on every receipt, so the two cannot drift apart.
+
+A CREDENTIAL grant covers a recipient whose request proved (with a presentation the chain
+verified, `cornerstone.modules.did.verify`) that it holds a credential of the grant's type, of
+the grant's issuer if it names one. `covers` checks what the recorded fact says (type, issuer,
+validUntil); whether the credential still stands at the release (no status bit set, issuer
+active and trusted) depends on the did module's state at that height, and the release handler
+checks it with `credential_standing` on top of `covers`.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from cornerstone.module import Reader
 from cornerstone.modules.datashare.messages import CREDENTIAL, MEMBER, ORG
 from cornerstone.modules.datashare.state import GrantRecord
-
-
-class CredentialHolders(Protocol):
-    """What grants to credential holders will need from the did module: whether `identity`
-    holds a valid (issued by a trusted issuer, unrevoked, in its validity window) credential
-    of `credential_type` at `time`. Not wired yet: such grants are refused when made
-    (CredentialGrantsNotYetError), and `covers` says why when it meets one."""
-
-    def holds(self, state: Reader, identity: bytes, credential_type: str, time: int) -> bool: ...
+from cornerstone.modules.did.verify import CredentialFact
 
 
 def covers(
@@ -27,9 +24,11 @@ def covers(
     purpose: str,
     height: int,
     time: int,
+    credential: CredentialFact | None = None,
 ) -> str | None:
     """None when `grant` covers a release to `recipient` (of `org`) for `purpose` at `height`
-    and block `time`; otherwise why not, in words."""
+    and block `time`, the recipient having proved it holds `credential` (if any); otherwise
+    why not, in words."""
     if grant.revoked_at and grant.revoked_at <= height:
         return f"grant {grant.number} was revoked at height {grant.revoked_at}"
     if grant.height > height:
@@ -45,5 +44,22 @@ def covers(
     if grant.kind == MEMBER and grant.grantee != recipient.hex():
         return f"grant {grant.number} is for member {grant.grantee}"
     if grant.kind == CREDENTIAL:
-        return f"grant {grant.number} is for credential holders, which are not supported yet"
+        return credential_mismatch(grant, credential, time=time)
+    return None
+
+
+def credential_mismatch(
+    grant: GrantRecord, credential: CredentialFact | None, *, time: int
+) -> str | None:
+    """Why the recorded `credential` does not meet CREDENTIAL `grant` at block `time` (None
+    when it does, as far as the record tells)."""
+    holders = f"grant {grant.number} is for holders of a {grant.grantee} credential"
+    if credential is None:
+        return f"{holders}: the request presented none"
+    if grant.grantee not in credential.types:
+        return f"{holders}, not of {', '.join(credential.types)}"
+    if grant.issuer and credential.issuer != grant.issuer:
+        return f"{holders} issued by {grant.issuer}, not by {credential.issuer}"
+    if credential.valid_until and time > credential.valid_until:
+        return f"{holders}: credential {credential.id} expired at {credential.valid_until} ns"
     return None

@@ -26,6 +26,7 @@ from cornerstone.modules.datashare.keys import (
     split_access,
     version_key,
 )
+from cornerstone.modules.did.verify import CredentialFact
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,8 @@ class GrantRecord:
     time: int
     revoked_at: int
     """Height of its revocation; 0: in force."""
+    issuer: str = ""
+    """CREDENTIAL grants: the one issuer DID accepted; empty: any trusted issuer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,8 @@ class AccessRequest:
     org: str
     purpose: str
     height: int
+    credential: CredentialFact | None = None
+    """The credential the request's presentation proved the requester holds, if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +147,8 @@ class Receipt:
     time: int
     tx_hash: bytes
     """The release transaction."""
+    credential: CredentialFact | None = None
+    """Under a CREDENTIAL grant: the credential that made the recipient a holder."""
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -168,6 +175,42 @@ def _str(value: encoding.Value) -> str:
 
 def _put(state: Writer, key: bytes, record: dict[str, encoding.Value]) -> None:
     state.set(key, encoding.encode(record))
+
+
+def _fact_value(fact: CredentialFact) -> dict[str, encoding.Value]:
+    return {
+        "id": fact.id,
+        "issuer": fact.issuer,
+        "holder": fact.holder,
+        "types": list(fact.types),
+        "valid_until": fact.valid_until,
+        "statuses": [[purpose, index] for purpose, index in fact.statuses],
+    }
+
+
+def _fact(value: encoding.Value) -> CredentialFact | None:
+    if value is None:
+        return None
+    assert isinstance(value, dict)
+    types, statuses = value["types"], value["statuses"]
+    assert isinstance(types, list) and isinstance(statuses, list)
+    pairs: list[tuple[str, int]] = []
+    for pair in statuses:
+        assert isinstance(pair, list) and len(pair) == 2
+        pairs.append((_str(pair[0]), _int(pair[1])))
+    return CredentialFact(
+        id=_str(value["id"]),
+        issuer=_str(value["issuer"]),
+        holder=_str(value["holder"]),
+        types=tuple(_str(t) for t in types),
+        valid_until=_int(value["valid_until"]),
+        statuses=tuple(pairs),
+    )
+
+
+def fact_value(fact: CredentialFact | None) -> encoding.Value:
+    """A credential fact as queries answer it (None when there is none)."""
+    return None if fact is None else _fact_value(fact)
 
 
 # ---------------------------------------------------------------------------- encryption keys
@@ -296,6 +339,7 @@ def get_grant(state: Reader, dataset: bytes, number: int) -> GrantRecord | None:
         height=_int(r["height"]),
         time=_int(r["time"]),
         revoked_at=_int(r["revoked_at"]),
+        issuer=_str(r.get("issuer", "")),
     )
 
 
@@ -312,6 +356,7 @@ def put_grant(state: Writer, g: GrantRecord) -> None:
             "height": g.height,
             "time": g.time,
             "revoked_at": g.revoked_at,
+            "issuer": g.issuer,
         },
     )
 
@@ -336,6 +381,7 @@ def _request(suffix: bytes, raw: bytes) -> AccessRequest:
         org=_str(r["org"]),
         purpose=_str(r["purpose"]),
         height=_int(r["height"]),
+        credential=_fact(r.get("credential")),
     )
 
 
@@ -351,11 +397,10 @@ def get_request(
 
 
 def put_request(state: Writer, r: AccessRequest) -> None:
-    _put(
-        state,
-        request_key(r.dataset, r.version, r.requester),
-        {"org": r.org, "purpose": r.purpose, "height": r.height},
-    )
+    record: dict[str, encoding.Value] = {"org": r.org, "purpose": r.purpose, "height": r.height}
+    if r.credential is not None:
+        record["credential"] = _fact_value(r.credential)
+    _put(state, request_key(r.dataset, r.version, r.requester), record)
 
 
 def delete_request(state: Writer, dataset: bytes, version: int, requester: bytes) -> None:
@@ -415,6 +460,7 @@ def _receipt(suffix: bytes, raw: bytes) -> Receipt:
         height=_int(r["height"]),
         time=_int(r["time"]),
         tx_hash=_bytes(r["tx_hash"]),
+        credential=_fact(r.get("credential")),
     )
 
 
@@ -426,18 +472,17 @@ def get_receipt(state: Reader, dataset: bytes, version: int, recipient: bytes) -
 
 def put_receipt(state: Writer, r: Receipt) -> None:
     """Write the receipt and its entry in the by-recipient index."""
-    _put(
-        state,
-        receipt_key(r.dataset, r.version, r.recipient),
-        {
-            "org": r.org,
-            "grant": r.grant,
-            "purpose": r.purpose,
-            "height": r.height,
-            "time": r.time,
-            "tx_hash": r.tx_hash,
-        },
-    )
+    record: dict[str, encoding.Value] = {
+        "org": r.org,
+        "grant": r.grant,
+        "purpose": r.purpose,
+        "height": r.height,
+        "time": r.time,
+        "tx_hash": r.tx_hash,
+    }
+    if r.credential is not None:
+        record["credential"] = _fact_value(r.credential)
+    _put(state, receipt_key(r.dataset, r.version, r.recipient), record)
     state.set(by_recipient_key(r.recipient, r.dataset, r.version), b"")
 
 
