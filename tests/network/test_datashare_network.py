@@ -1,13 +1,13 @@
 """Data sharing on a real four-organization network, driven through the CLI as people run it:
-org1 publishes a dataset to a store server, grants org2, org2 requests and fetches through its
-own node; org1 revokes, publishes the next version, and org2's fetch of it is refused; the audit
-trail verifies with proofs against block headers on another organization's node."""
+org1 publishes a dataset to its own gateway's store (the default: no store server), grants org2,
+org2 requests, and fetches the ciphertext from org1's gateway and the key through its own node;
+org1 revokes, publishes the next version, and org2's fetch of it is refused; the audit trail
+verifies with proofs against block headers on another organization's node."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from cornerstone.datashare import StoreServer
 from cornerstone.localnet import Localnet
 from cornerstone.localnet.ports import find_free_base_port
 
@@ -34,15 +33,6 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localnet]:
         yield network
     finally:
         network.stop()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[str]:
-    server = StoreServer(tmp_path / "store").start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def cornerstone(
@@ -71,9 +61,8 @@ def cornerstone(
     return result
 
 
-def test_two_organizations_share_a_dataset_end_to_end(
-    net: Localnet, store: str, tmp_path: Path
-) -> None:
+def test_two_organizations_share_a_dataset_end_to_end(net: Localnet, tmp_path: Path) -> None:
+    store = net.node(1).blob_url
     for org in (1, 2):
         cornerstone(net, org, "data", "keys", "register", "--key", f"org{org}")
     source = tmp_path / "meters.csv"
@@ -88,12 +77,14 @@ def test_two_organizations_share_a_dataset_end_to_end(
         "meter readings",
         "--key",
         "org1",
-        "--store",
-        store,
+        "--json",
     ).stdout
-    found = re.search(r"published dataset ([0-9a-f]{32}) version 1", out)
-    assert found, out
-    dataset = found.group(1)
+    published = json.loads(out)
+    dataset = published["dataset"]
+    assert published["version"] == 1
+    assert published["location"] == f"{store}/{published['cipher_hash']}", "node1's gateway"
+    stored = net.node(1).gateway_dir / "blobs" / published["cipher_hash"]
+    assert stored.is_file() and DATA not in stored.read_bytes()
     cornerstone(
         net, 1, "data", "grant", dataset, "--org", "org2", "--purpose", "billing", "--key", "org1"
     )

@@ -89,6 +89,8 @@ PUBLISHED = {
     ("gateway", 9): "NodeRefusedError",
     ("gateway", 10): "AlreadySubmittedError",
     ("gateway", 11): "UnauthorizedError",
+    ("gateway", 12): "BlobHashMismatchError",
+    ("gateway", 13): "BlobUnauthorizedError",
     ("notary", 1000): "AlreadyAnchoredError",
     ("notary", 1001): "DocumentNotFoundError",
     ("notary", 1002): "NotOwnerError",

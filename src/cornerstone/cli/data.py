@@ -10,7 +10,9 @@
     audit                    who obtained which version, under which grant, with proofs
 
 Encryption keys live in <home>/enckeys/NAME.json (mode 0600), NAME being the signing key's
-name; they are never printed. Ciphertexts go to --store: a folder, or a store server's URL.
+name; they are never printed. Ciphertexts go to --store: a gateway's blob URL
+(http://HOST:PORT/v1/blobs, with its upload token), a store server's URL, or a folder; by
+default the local network's first gateway.
 """
 
 from __future__ import annotations
@@ -42,20 +44,31 @@ from cornerstone.datashare import (
     load_encryption_key,
     save_encryption_key,
 )
+from cornerstone.datashare.errors import StoreError
 from cornerstone.datashare.store import BlobStore, open_store
-from cornerstone.errors import ProofError
+from cornerstone.errors import LocalnetError, ProofError
 from cornerstone.modules.datashare.keys import DATASET_ID_SIZE
 from cornerstone.sdk import Client, VerifiedValue
 
 ENCKEYS_DIR: Final = "enckeys"
 STORE_ENV: Final = "CORNERSTONE_STORE"
+STORE_TOKEN_ENV: Final = "CORNERSTONE_STORE_TOKEN_FILE"
 
 store_option = click.option(
     "--store",
     "store_spec",
     default=None,
-    metavar="DIR|URL",
-    help=f"Object store: a folder or a store server's URL [default: ${STORE_ENV} or <home>/store].",
+    metavar="URL|DIR",
+    help="Object store: a gateway's blob URL (http://HOST:PORT/v1/blobs), a store server's URL "
+    f"or a folder [default: ${STORE_ENV}, else the local network's first gateway, else "
+    "<home>/store].",
+)
+store_token_option = click.option(
+    "--store-token-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="The file of the store's upload token (a gateway's --blob-token-file) "
+    f"[default: ${STORE_TOKEN_ENV}, or the gateway's own for a gateway of the local network].",
 )
 
 
@@ -63,8 +76,45 @@ def enckey_path(home: Path, key_name: str) -> Path:
     return home / ENCKEYS_DIR / f"{key_name}.json"
 
 
-def _store(home: Path, spec: str | None) -> BlobStore:
-    return open_store(spec or os.environ.get(STORE_ENV) or str(home / "store"))
+def _local_gateways(home: Path) -> dict[str, Path]:
+    """The local network's gateway blob URLs (the first node's first) and their token files;
+    none without a local network at `home`."""
+    from cornerstone.localnet import Localnet
+
+    try:
+        network = Localnet.load(home)
+    except LocalnetError:
+        return {}
+    if network.app == "kvstore":  # no gateways
+        return {}
+    return {node.blob_url: node.blob_token_file for node in network.nodes}
+
+
+def _upload_store(home: Path, spec: str | None, token_file: Path | None) -> BlobStore:
+    """Where `publish` uploads: --store, $CORNERSTONE_STORE, the local network's first gateway,
+    or <home>/store. An HTTP store gets the token of --store-token-file, of
+    $CORNERSTONE_STORE_TOKEN_FILE, or, for a gateway of the local network, of its own file."""
+    spec = spec or os.environ.get(STORE_ENV)
+    if spec is not None and not spec.startswith(("http://", "https://")):
+        return open_store(spec)
+    gateways = _local_gateways(home)
+    if spec is None:
+        spec = next(iter(gateways), None)
+        if spec is None:
+            return open_store(str(home / "store"))
+    env_file = os.environ.get(STORE_TOKEN_ENV)
+    token_file = token_file or (Path(env_file) if env_file else None)
+    if token_file is None:
+        token_file = gateways.get(spec.rstrip("/"))
+    token = None
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise StoreError(
+                store=spec, reason=f"its token file {token_file} cannot be read ({exc.strerror})"
+            ) from None
+    return open_store(spec, token=token)
 
 
 def _share(
@@ -73,14 +123,12 @@ def _share(
     key_name: str,
     *,
     with_key: bool = True,
-    store_spec: str | None = None,
+    store: BlobStore | None = None,
 ) -> DataShare:
+    """`store` is where ciphertexts are uploaded (publish); reads follow the locations on
+    chain."""
     encryption_key = load_encryption_key(enckey_path(home, key_name)) if with_key else None
-    return DataShare(
-        signer(client, home, key_name),
-        encryption_key=encryption_key,
-        store=_store(home, store_spec),
-    )
+    return DataShare(signer(client, home, key_name), encryption_key=encryption_key, store=store)
 
 
 def _dataset_id(text: str) -> bytes:
@@ -149,6 +197,7 @@ def keys_register(key_name: str, home: Path, node_url: str | None) -> None:
 @click.option("--dataset", "dataset_hex", default=None, help="Publish a new version of it.")
 @key_option
 @store_option
+@store_token_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @home_option
 @node_option
@@ -160,6 +209,7 @@ def data_publish(
     dataset_hex: str | None,
     key_name: str,
     store_spec: str | None,
+    store_token_file: Path | None,
     as_json: bool,
     home: Path,
     node_url: str | None,
@@ -169,7 +219,8 @@ def data_publish(
     if dataset is None and not title:
         raise click.BadParameter("a new dataset needs a title", param_hint="--title")
     with common.connect(home, node_url) as client:
-        published = _share(client, home, key_name, store_spec=store_spec).publish(
+        store = _upload_store(home, store_spec, store_token_file)
+        published = _share(client, home, key_name, store=store).publish(
             file.read_bytes(),
             title=title,
             description=description,

@@ -7,7 +7,8 @@ Modules: `app` (the FastAPI routes, problem details, limits middleware), `node` 
 node's CometBFT RPC, through the SDK client), `index` (the SQLite index and its pages),
 `indexer` (follows the node into the index), `stream` (server-sent events from the index),
 `limits` (token buckets), `metrics` (Prometheus text), `models` (the answers' schemas),
-`errors` (codespace "gateway").
+`console` (the web console, managed signing), `blobs` (the data plane's ciphertext store on the
+node's disk), `errors` (codespace "gateway").
 """
 
 from cornerstone.gateway.app import Settings, create_app

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cornerstone.errors import ConfigError, KeyFileError
 from cornerstone.gateway.app import DEFAULT_RATE, Settings, run
+from cornerstone.gateway.blobs import DEFAULT_MAX_BLOB_BYTES
 from cornerstone.gateway.limits import RateLimit
 
 
@@ -50,7 +51,21 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="Where to write, at start, the token that allows managed signing (mode 0600).",
     )
+    parser.add_argument(
+        "--max-blob-bytes",
+        type=int,
+        default=DEFAULT_MAX_BLOB_BYTES,
+        help="Largest blob uploaded to /v1/blobs (default: 256 MiB).",
+    )
+    parser.add_argument(
+        "--blob-token-file",
+        type=Path,
+        help="The token blob uploads need: read from this file, or made and written to it "
+        "(mode 0600) when it is absent (default: DATA/blob.token).",
+    )
     args = parser.parse_args(argv)
+    if args.max_blob_bytes < 0:
+        parser.error("--max-blob-bytes cannot be negative")
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
         parser.error(f"--listen wants HOST:PORT, not {args.listen!r}")
@@ -71,10 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         trust_identity_header=args.trust_identity_header,
         managed_keys=tuple(managed),
         console_token_file=args.console_token_file,
+        max_blob_bytes=args.max_blob_bytes,
+        blob_token_file=args.blob_token_file,
     )
     try:
         run(settings, host=host, port=int(port))
-    except (KeyFileError, ConfigError) as exc:  # a key or an index database that cannot be used
+    except (KeyFileError, ConfigError) as exc:  # a key, an index database or a blob token file
         print(f"gateway: {exc.message}", file=sys.stderr)
         return 2
     return 0

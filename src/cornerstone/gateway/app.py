@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cornerstone import __version__, encoding
 from cornerstone.errors import CornerstoneError, ProofError, TransactionError
-from cornerstone.gateway import console, models, stream
+from cornerstone.gateway import blobs, console, models, stream
 from cornerstone.gateway.errors import (
     BadParameterError,
     BadRequestBodyError,
@@ -95,6 +95,11 @@ class Settings:
     """Keys the gateway signs with for the console's authenticated user: (name, key file)."""
     console_token_file: Path | None = None
     """Where the gateway writes, at start, the token that allows managed signing (mode 0600)."""
+    max_blob_bytes: int = blobs.DEFAULT_MAX_BLOB_BYTES
+    """Largest blob uploaded to /v1/blobs (413 beyond); `max_body_bytes` is for the rest."""
+    blob_token_file: Path | None = None
+    """The token blob uploads need (read, or made and written with mode 0600, at start); None:
+    `<data_dir>/blob.token`."""
 
 
 class Gateway:
@@ -173,6 +178,7 @@ def create_app(settings: Settings) -> FastAPI:
     _add_error_handlers(app)
     _add_routes(app, gateway)
     console.add_routes(app, gateway)
+    blobs.add_routes(app, gateway)
     app.add_middleware(LimitsMiddleware, gateway=gateway)
     _document_problems_as_problem_json(app)
     return app
@@ -322,6 +328,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 class LimitsMiddleware:
     """Rate limit and body size, before any route runs; and the request count by route.
+    Blob uploads (/v1/blobs/...) have their own, larger, body limit.
 
     A pure ASGI middleware rather than `BaseHTTPMiddleware`, so the event stream passes through
     unbuffered. A body with a Content-Length over the limit is refused at once; a chunked body
@@ -353,7 +360,7 @@ class LimitsMiddleware:
                     scope, receive, send
                 )
                 return
-            await self.app(scope, self._limited(receive), counting_send)
+            await self.app(scope, self._limited(receive, self._limit(scope)), counting_send)
         finally:
             route = scope.get("route")
             template = getattr(route, "path_format", None) or "unmatched"
@@ -374,13 +381,19 @@ class LimitsMiddleware:
             if wait > 0:
                 return RateLimitedError(client=client, retry_after=max(1, math.ceil(wait)))
         length = headers.get("content-length")
-        limit = self.gateway.settings.max_body_bytes
+        limit = self._limit(scope)
         if length is not None and length.isdigit() and int(length) > limit:
             return BodyTooLargeError(limit=limit)
         return None
 
-    def _limited(self, receive: Receive) -> Receive:
-        limit = self.gateway.settings.max_body_bytes
+    def _limit(self, scope: Scope) -> int:
+        """The body limit of this request: a blob upload's, or that of the rest."""
+        settings = self.gateway.settings
+        if str(scope["path"]).startswith(blobs.BLOBS_ROUTE):
+            return settings.max_blob_bytes
+        return settings.max_body_bytes
+
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         received = 0
 
         async def limited_receive() -> Message:

@@ -12,7 +12,9 @@
         ├── CommitTimeoutError        8  504  a transaction was not committed in time
         ├── NodeRefusedError          9  502  the node answered a call with an error
         ├── AlreadySubmittedError    10  409  the node has these exact bytes already
-        └── UnauthorizedError        11  401  managed signing without the console's token
+        ├── UnauthorizedError        11  401  managed signing without the console's token
+        ├── BlobHashMismatchError    12  400  an uploaded blob does not hash to its name
+        └── BlobUnauthorizedError    13  401  a blob upload without the gateway's blob token
 
 Refusals decided by the chain (CheckTx, a module query) are not re-coded here: the gateway
 passes on their own code and codespace, so a client matches on the same numbers whichever way it
@@ -103,4 +105,22 @@ class UnauthorizedError(GatewayError):
     template = (
         "{reason}: send the console token as `Authorization: Bearer <token>` "
         "(the gateway wrote it to its --console-token-file at start)"
+    )
+
+
+class BlobHashMismatchError(GatewayError):
+    code = 12
+    status = 400
+    template = (
+        "the body hashes to {got}, not to {name}: a blob is stored under its own sha256 only "
+        "(nothing was stored)"
+    )
+
+
+class BlobUnauthorizedError(GatewayError):
+    code = 13
+    status = 401
+    template = (
+        "{reason}: send the blob token as `Authorization: Bearer <token>` "
+        "(the gateway keeps it in its --blob-token-file)"
     )

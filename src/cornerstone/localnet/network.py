@@ -10,8 +10,10 @@ Layout of a network's home folder:
                             and validator keys
     node<i>/cometbft/       the node's CometBFT home (config, genesis, keys, block store)
     node<i>/app/            the application's data
-    node<i>/gateway/        the gateway's SQL index, and console.token: the token that lets
-                            the web console sign with the organization's admin key
+    node<i>/gateway/        the gateway's SQL index; console.token: the token that lets
+                            the web console sign with the organization's admin key; blobs/:
+                            the ciphertexts the gateway stores (GET/PUT /v1/blobs/<sha256>),
+                            and blob.token: the token uploads need (gateway/blobs.py)
     node<i>/app.log, node<i>/cometbft.log, node<i>/gateway.log, and a .pid file for each
 
 Each node is three detached processes: the application, CometBFT, which connects to it over
@@ -89,6 +91,7 @@ KEYS_DIR = "keys"
 CA_DIR = "ca"
 ADMIN_SUFFIX = "-admin"
 CONSOLE_TOKEN = "console.token"
+BLOB_TOKEN = "blob.token"
 DEFAULT_BASE_PORT = 26600
 DEFAULT_CHAIN_ID = "cornerstone-local"
 DEFAULT_ORGS = 4
@@ -149,6 +152,17 @@ class NodeSpec:
     def console_token_file(self) -> Path:
         """Where the gateway writes, at each start, the token of its console's admin."""
         return self.gateway_dir / CONSOLE_TOKEN
+
+    @property
+    def blob_url(self) -> str:
+        """The gateway's store of ciphertexts: the data plane's `--store` URL."""
+        return f"{self.gateway_url}/v1/blobs"
+
+    @property
+    def blob_token_file(self) -> Path:
+        """The token blob uploads to this node's gateway need (the gateway makes it at its
+        first start and keeps it)."""
+        return self.gateway_dir / BLOB_TOKEN
 
     @property
     def cometbft_home(self) -> Path:
@@ -647,6 +661,8 @@ class Localnet:
                 f"{HOST}:{node.gateway_port}",
                 "--data",
                 str(node.gateway_dir),
+                "--blob-token-file",
+                str(node.blob_token_file),
                 *self._managed_key_arguments(node),
             ),
             marker=str(node.gateway_dir),

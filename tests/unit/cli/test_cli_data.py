@@ -6,6 +6,7 @@ the chain holds for the plaintext and the keys."""
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import re
 import shlex
@@ -277,3 +278,43 @@ def test_a_credential_holder_requests_with_a_presentation_through_the_cli(
     assert entry["credential"]["id"] == "urn:uuid:broker-1" and entry["proof"]["verified"]
     rows = net.ok(f"data audit --dataset {dataset} --csv").splitlines()
     assert "credential" in rows[0].split(",") and "urn:uuid:broker-1" in rows[1]
+
+
+def test_publish_finds_its_store_and_the_upload_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--store, else $CORNERSTONE_STORE, else the local network's first gateway (with the token
+    from its node folder), else <home>/store; a token file is read for HTTP stores only."""
+    from cornerstone.datashare import LocalBlobStore
+
+    cli_data = importlib.import_module("cornerstone.cli.data")  # `cli.data` is the group
+
+    monkeypatch.delenv("CORNERSTONE_STORE", raising=False)
+    monkeypatch.delenv("CORNERSTONE_STORE_TOKEN_FILE", raising=False)
+    opened: list[tuple[str, str | None]] = []
+
+    def open_store(spec: str, *, token: str | None = None) -> LocalBlobStore:
+        opened.append((spec, token))
+        return LocalBlobStore(tmp_path / "unused")
+
+    monkeypatch.setattr(cli_data, "open_store", open_store)
+    home = tmp_path / "home"
+    cli_data._upload_store(home, None, None)  # no local network here
+    assert opened.pop() == (str(home / "store"), None)
+
+    first, second = tmp_path / "node1.token", tmp_path / "node2.token"
+    first.write_text("token-of-node1-gateway\n")
+    second.write_text("token-of-node2-gateway\n")
+    gateways = {"http://127.0.0.1:1/v1/blobs": first, "http://127.0.0.1:2/v1/blobs": second}
+    monkeypatch.setattr(cli_data, "_local_gateways", lambda _home: gateways)
+    cli_data._upload_store(home, None, None)
+    assert opened.pop() == ("http://127.0.0.1:1/v1/blobs", "token-of-node1-gateway")
+    cli_data._upload_store(home, "http://127.0.0.1:2/v1/blobs/", None)
+    assert opened.pop() == ("http://127.0.0.1:2/v1/blobs/", "token-of-node2-gateway")
+    cli_data._upload_store(home, "http://elsewhere/v1/blobs", None)
+    assert opened.pop() == ("http://elsewhere/v1/blobs", None)
+    cli_data._upload_store(home, "http://elsewhere/v1/blobs", second)
+    assert opened.pop() == ("http://elsewhere/v1/blobs", "token-of-node2-gateway")
+    monkeypatch.setenv("CORNERSTONE_STORE", str(tmp_path / "folder"))
+    cli_data._upload_store(home, None, first)
+    assert opened.pop() == (str(tmp_path / "folder"), None), "no token leaves for a folder"

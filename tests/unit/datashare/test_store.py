@@ -36,6 +36,22 @@ def test_a_folder_store_is_content_addressed(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "blobs").iterdir()] == [NAME.hex()]
 
 
+def test_an_upload_is_stored_only_when_kept(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    with store.upload() as upload:
+        for start in range(0, len(BLOB), 100):
+            upload.write(BLOB[start : start + 100])
+        assert upload.digest == NAME and upload.size == len(BLOB)
+    assert list((tmp_path / "blobs").iterdir()) == [], "not kept: the temporary file is gone"
+    with store.upload() as upload:
+        upload.write(BLOB)
+        assert upload.keep() == (store.path_of(NAME), True)
+    with store.upload() as upload:
+        upload.write(BLOB)
+        assert upload.keep() == (store.path_of(NAME), False)
+    assert [p.name for p in (tmp_path / "blobs").iterdir()] == [NAME.hex()]
+
+
 def test_the_store_server_serves_and_checks_uploads(tmp_path: Path) -> None:
     server = StoreServer(tmp_path / "served").start()
     try:
@@ -44,6 +60,8 @@ def test_the_store_server_serves_and_checks_uploads(tmp_path: Path) -> None:
         location = store.put(BLOB)
         assert location == f"{server.url}/blobs/{NAME.hex()}"
         assert (tmp_path / "served" / NAME.hex()).read_bytes() == BLOB
+        again = httpx.put(location, content=BLOB)
+        assert again.status_code == 200, "the same blob again changes nothing"
         found, named = store_of_location(location)
         assert found.get(named) == BLOB
         with pytest.raises(BlobNotFoundError):

@@ -3,11 +3,14 @@ location names exactly one ciphertext and anyone can check what a store hands ba
 
     BlobStore            the protocol: put(bytes) -> location URI, get(cipher hash) -> bytes
     ├── LocalBlobStore   a folder: <dir>/<sha256 hex>, written atomically   (file:///dir/<hex>)
-    └── HttpBlobStore    a store server: PUT/GET <base>/blobs/<hex>     (http://host/blobs/<hex>)
+    └── HttpBlobStore    PUT/GET <base>/blobs/<hex>                     (http://host/blobs/<hex>)
 
-`python -m cornerstone.datashare.store --dir D --listen 127.0.0.1:PORT` serves a folder over
-HTTP (`serve`); the gateway can mount the same routes later, and an S3 store is one more class
-behind the protocol (location s3://bucket/<hex>).
+The embedded default is every node's gateway: it serves its own LocalBlobStore at
+`http://<gateway>/v1/blobs/<hex>` (gateway/blobs.py; uploads need its blob token), so
+`HttpBlobStore("http://<gateway>/v1/blobs", token=...)` is an organization's store.
+`python -m cornerstone.datashare.store --dir D --listen 127.0.0.1:PORT` serves a folder the
+same way without a gateway (`StoreServer`, no token: for tests and single-machine setups). An
+S3 store is one more class behind the protocol (location s3://bucket/<hex>).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 import tempfile
 import threading
 from pathlib import Path
+from types import TracebackType
 from typing import Final, Protocol
 from urllib.parse import unquote, urlparse
 
@@ -30,6 +34,10 @@ HASH_HEX: Final = re.compile(r"[0-9a-f]{64}")
 MAX_BLOB: Final = 256 * 1024 * 1024
 """Largest ciphertext a store server accepts (the client keeps a version in memory)."""
 BLOBS_PATH: Final = "/blobs/"
+UPLOAD_PREFIX: Final = ".upload-"
+"""Temporary files of uploads in progress; never a blob's name."""
+CHUNK: Final = 1024 * 1024
+"""Bytes the store server reads of a body at a time."""
 
 
 class BlobStore(Protocol):
@@ -51,7 +59,7 @@ def _check_hex(name: str) -> str:
 
 class LocalBlobStore:
     """A folder of ciphertexts named by their sha256 (a folder several organizations share on
-    one machine, or the node's disk behind the store server)."""
+    one machine, or the node's disk behind its gateway or the store server)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder.resolve()
@@ -59,18 +67,14 @@ class LocalBlobStore:
     def path_of(self, cipher_hash: bytes) -> Path:
         return self.folder / cipher_hash.hex()
 
+    def upload(self) -> Upload:
+        """A blob to write piece by piece, for bodies too large to hold in memory."""
+        return Upload(self)
+
     def put(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).digest()
-        target = self.path_of(digest)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            if not target.exists():
-                fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".upload-")
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(temporary, target)
-        except OSError as exc:
-            raise StoreError(store=str(self.folder), reason=exc.strerror or str(exc)) from None
+        with self.upload() as upload:
+            upload.write(data)
+            target, _created = upload.keep()
         return target.as_uri()
 
     def get(self, cipher_hash: bytes) -> bytes:
@@ -83,23 +87,117 @@ class LocalBlobStore:
             raise StoreError(store=str(self.folder), reason=exc.strerror or str(exc)) from None
 
 
+class Upload:
+    """A blob being written to a LocalBlobStore: a temporary file in its folder, hashed as it
+    is written. `keep` moves it under its sha256 (atomically; a blob already there is kept as
+    it is, since it holds the same bytes); leaving the `with` block without `keep` deletes it.
+
+        with store.upload() as upload:
+            for chunk in body:
+                upload.write(chunk)
+            if upload.digest != expected:
+                raise ...                    # nothing was stored
+            path, created = upload.keep()
+    """
+
+    def __init__(self, store: LocalBlobStore) -> None:
+        self.store = store
+        self.size = 0
+        """Bytes written so far."""
+        self._hash = hashlib.sha256()
+        try:
+            store.folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=store.folder, prefix=UPLOAD_PREFIX)
+        except OSError as exc:
+            raise self._failed(exc) from None
+        self._file = os.fdopen(fd, "wb")
+        self._temporary: Path | None = Path(name)
+
+    @property
+    def digest(self) -> bytes:
+        """The sha256 of what was written so far."""
+        return self._hash.digest()
+
+    def write(self, chunk: bytes) -> None:
+        try:
+            self._file.write(chunk)
+        except OSError as exc:
+            raise self._failed(exc) from None
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    def keep(self) -> tuple[Path, bool]:
+        """Store what was written under its sha256: its path, and whether it is new."""
+        assert self._temporary is not None, "an upload is kept once"
+        target = self.store.path_of(self.digest)
+        try:
+            if target.exists():
+                self._file.close()
+                return target, False
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self._temporary, target)
+            self._temporary = None
+        except OSError as exc:
+            raise self._failed(exc) from None
+        return target, True
+
+    def discard(self) -> None:
+        """Delete the temporary file (if it was not kept)."""
+        self._file.close()
+        if self._temporary is not None:
+            self._temporary.unlink(missing_ok=True)
+            self._temporary = None
+
+    def _failed(self, exc: OSError) -> StoreError:
+        return StoreError(store=str(self.store.folder), reason=exc.strerror or str(exc))
+
+    def __enter__(self) -> Upload:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.discard()
+
+
 class HttpBlobStore:
-    """A store server's HTTP interface: PUT and GET <base>/blobs/<sha256 hex>."""
+    """A store over HTTP: PUT and GET <base>/blobs/<sha256 hex>, a gateway's (base
+    http://<gateway>/v1) or a store server's. The base may be given with its `/blobs` (the
+    gateway's blob URL, http://<gateway>/v1/blobs). A `token` is sent with uploads only, as
+    `Authorization: Bearer <token>`; downloads carry none, so a store named by a location on
+    chain (another organization's) never sees it."""
 
     def __init__(
-        self, base_url: str, *, timeout: float = 30.0, transport: httpx.BaseTransport | None = None
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url.rstrip("/").removesuffix(BLOBS_PATH.rstrip("/"))
+        self._token = token
         self._timeout = timeout
         self._transport = transport
 
     def url_of(self, cipher_hash: bytes) -> str:
         return f"{self.base_url}{BLOBS_PATH}{cipher_hash.hex()}"
 
-    def _request(self, method: str, url: str, content: bytes | None = None) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         try:
             with httpx.Client(timeout=self._timeout, transport=self._transport) as http:
-                return http.request(method, url, content=content)
+                return http.request(method, url, content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise StoreError(
                 store=self.base_url, reason=f"cannot reach it ({type(exc).__name__})"
@@ -107,11 +205,20 @@ class HttpBlobStore:
 
     def put(self, data: bytes) -> str:
         url = self.url_of(hashlib.sha256(data).digest())
-        response = self._request("PUT", url, data)
+        headers = {"Content-Type": "application/octet-stream"}
+        if self._token is not None:
+            headers["Authorization"] = f"Bearer {self._token}"
+        response = self._request("PUT", url, data, headers)
         if response.status_code not in (200, 201):
-            raise StoreError(
-                store=self.base_url, reason=f"upload answered HTTP {response.status_code}"
-            )
+            reason = f"upload answered HTTP {response.status_code}"
+            if response.status_code == 401:
+                reason += (
+                    " (it takes uploads with its blob token only: --store-token-file, or the"
+                    " gateway's own --blob-token-file)"
+                )
+            elif response.status_code == 413:
+                reason += " (the ciphertext is over its size limit)"
+            raise StoreError(store=self.base_url, reason=reason)
         return url
 
     def get(self, cipher_hash: bytes) -> bytes:
@@ -126,10 +233,13 @@ class HttpBlobStore:
         return response.content
 
 
-def open_store(spec: str, *, transport: httpx.BaseTransport | None = None) -> BlobStore:
-    """The store a --store option names: an http(s) base URL, a file:// URI or a folder."""
+def open_store(
+    spec: str, *, token: str | None = None, transport: httpx.BaseTransport | None = None
+) -> BlobStore:
+    """The store a --store option names: an http(s) URL (a gateway's blob URL or a store
+    server's), a file:// URI or a folder. `token` is for uploads over HTTP."""
     if spec.startswith(("http://", "https://")):
-        return HttpBlobStore(spec, transport=transport)
+        return HttpBlobStore(spec, token=token, transport=transport)
     if spec.startswith("file://"):
         return LocalBlobStore(Path(unquote(urlparse(spec).path)))
     return LocalBlobStore(Path(spec))
@@ -197,12 +307,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if name is None or not 0 <= length <= MAX_BLOB:
             self._reply(400, b"PUT /blobs/<sha256 hex> with a Content-Length up to the limit\n")
             return
-        data = self.rfile.read(length)
-        if hashlib.sha256(data).digest() != name:
-            self._reply(400, b"the body does not hash to the name\n")
-            return
-        self.store.put(data)
-        self._reply(201)
+        with self.store.upload() as upload:
+            while upload.size < length:
+                chunk = self.rfile.read(min(CHUNK, length - upload.size))
+                if not chunk:
+                    self._reply(400, b"the body is shorter than its Content-Length\n")
+                    return
+                upload.write(chunk)
+            if upload.digest != name:
+                self._reply(400, b"the body does not hash to the name\n")
+                return
+            _path, created = upload.keep()
+        self._reply(201 if created else 200)
 
     def log_message(self, format: str, *args: object) -> None:
         """Request lines name blob hashes only; no body is ever logged."""
@@ -246,6 +362,7 @@ __all__ = [
     "HttpBlobStore",
     "LocalBlobStore",
     "StoreServer",
+    "Upload",
     "open_store",
     "store_of_location",
 ]
