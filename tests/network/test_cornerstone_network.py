@@ -139,8 +139,8 @@ class Load:
         n = 0
         while not self._stop.is_set() and n < 2000:
             for signer in self.signers:
-                tx, digest = anchor(signer, f"{self.label}/{signer.key.public_key.hex()}/{n}")
-                try:
+                try:  # signing reads the next nonce from the node, which may be down too
+                    tx, digest = anchor(signer, f"{self.label}/{signer.key.public_key.hex()}/{n}")
                     signer.client.broadcast(tx)
                 except (TransactionRejectedError, ClientError):
                     signer._nonce = None

@@ -105,6 +105,9 @@ STOP_TIMEOUT = 10.0
 """Seconds a process has to exit after SIGTERM before it gets SIGKILL."""
 KILL_TIMEOUT = 5.0
 POLL_INTERVAL = 0.2
+PORT_RELEASE_GRACE = 5.0
+"""Seconds a restarted node waits for its ports to be released by the processes it replaces;
+seen once under load: a CometBFT stopped after its application was killed still held them."""
 APP_ENV = {"PYTHONUNBUFFERED": "1"}
 """Added to the application's environment, so its log is written as it happens."""
 
@@ -715,10 +718,13 @@ class Localnet:
                 comets.append((node, comet))
             if gateway is not None and not process.is_running(gateway):
                 gateways.append((node, gateway))
+        # A process stopped just now (or that exited with its application) may still be
+        # releasing its sockets for a moment after it is gone: give them PORT_RELEASE_GRACE.
         _check_ports(
             [node.abci_port for node, _ in apps]
             + [port for node, _ in comets for port in (node.p2p_port, node.rpc_port)]
-            + [node.gateway_port for node, _ in gateways]
+            + [node.gateway_port for node, _ in gateways],
+            grace=PORT_RELEASE_GRACE,
         )
         try:
             for node in nodes:
@@ -973,8 +979,12 @@ def check_ports_free(*, base_port: int, orgs: int) -> None:
     _check_ports([port for p in layouts for port in (p.p2p, p.rpc, p.abci, p.gateway)])
 
 
-def _check_ports(ports: Sequence[int]) -> None:
-    busy = busy_ports(list(ports))
+def _check_ports(ports: Sequence[int], *, grace: float = 0.0) -> None:
+    """LocalnetError naming the ports of `ports` that are in use, after waiting up to `grace`
+    seconds for them to be released."""
+    deadline = time.monotonic() + grace
+    while (busy := busy_ports(list(ports))) and time.monotonic() < deadline:
+        time.sleep(POLL_INTERVAL)
     if not busy:
         return
     listed = ", ".join(str(port) for port in busy)
