@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import FastAPI, Header, Query, Request
+from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -65,6 +66,8 @@ MAX_COMMIT_TIMEOUT = 120.0
 MAX_LAG = 5
 """Blocks the index may trail the node and still be healthy."""
 DEFAULT_RATE = RateLimit(rate=100.0, burst=200)
+MAX_HEIGHT = 2**63 - 1
+"""The highest height a request may name: CometBFT's heights, and the index's, are int64."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,10 +425,25 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
         (504, "Not committed in time"),
     )
 }
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    # Before OpenAPI 3.2's `itemSchema`, the schema of an event stream describes one event.
+    "type": "object",
+    "description": "One server-sent event: a committed event, in the chain's order.",
+    "properties": {
+        "id": {"type": "string", "description": "`height:tx_index:event_index`."},
+        "event": {"type": "string", "const": "message"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": "#/components/schemas/EventOut"},
+        },
+    },
+    "required": ["id", "data"],
+}
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")]
 Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
-HeightFrom = Annotated[int | None, Query(ge=1, description="Lowest height.")]
-HeightTo = Annotated[int | None, Query(ge=1, description="Highest height.")]
+HeightFrom = Annotated[int | None, Query(ge=1, le=MAX_HEIGHT, description="Lowest height.")]
+HeightTo = Annotated[int | None, Query(ge=1, le=MAX_HEIGHT, description="Highest height.")]
 
 
 def _add_routes(app: FastAPI, gateway: Gateway) -> None:
@@ -509,7 +527,7 @@ def _add_routes(app: FastAPI, gateway: Gateway) -> None:
     def state(
         key: str,
         prove: Annotated[bool, Query(description="Check and return the proof.")] = True,
-        height: Annotated[int, Query(ge=0, description="0: the latest state.")] = 0,
+        height: Annotated[int, Query(ge=0, le=MAX_HEIGHT, description="0: the latest state.")] = 0,
     ) -> models.ProvenValue:
         """A state key's value or absence. The key is a path (`membership/org/org1`, as UTF-8)
         or `0x` and hex for binary keys. With `prove` (the default) the gateway checks the proof
@@ -561,7 +579,7 @@ def _add_routes(app: FastAPI, gateway: Gateway) -> None:
         tags=["index"],
         summary="One block",
     )
-    def block(height: int) -> models.Block:
+    def block(height: Annotated[int, PathParameter(ge=0, le=MAX_HEIGHT)]) -> models.Block:
         found = index.block(height)
         if found is None:
             raise NotFoundError(what=f"block {height} (the index is at {index.height()})")
@@ -676,7 +694,7 @@ def _add_routes(app: FastAPI, gateway: Gateway) -> None:
         response_class=StreamingResponse,
         responses={
             200: {
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
                 "description": "Server-sent events; each `data` is an EventOut as JSON.",
             },
             **PROBLEMS,
@@ -687,7 +705,8 @@ def _add_routes(app: FastAPI, gateway: Gateway) -> None:
     async def event_stream(
         from_height: HeightFrom = None,
         to_height: Annotated[
-            int | None, Query(ge=1, description="End the stream after this height.")
+            int | None,
+            Query(ge=1, le=MAX_HEIGHT, description="End the stream after this height."),
         ] = None,
         types: Annotated[
             str | None, Query(description="Comma-separated types; `module.*` for all of one.")

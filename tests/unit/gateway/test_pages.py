@@ -93,3 +93,22 @@ def test_bad_list_parameters_are_problems(harness: Harness) -> None:
     assert missing.status_code == 404 and "block 99" in missing.json()["detail"]
     assert harness.http.get("/v1/transactions/" + "ab" * 32).status_code == 404
     assert harness.http.get("/v1/nowhere").status_code == 404
+
+
+def test_heights_past_int64_are_bad_parameters_not_server_errors(harness: Harness) -> None:
+    """Found by schemathesis: SQLite and CometBFT hold heights as int64, and a larger one
+    failed deep inside (500) instead of being refused at the door."""
+    past = 2**63
+    for path, params in (
+        (f"/v1/blocks/{past}", {}),
+        (f"/v1/blocks/{-past - 1}", {}),
+        ("/v1/blocks", {"height_from": past}),
+        ("/v1/transactions", {"height_to": past}),
+        ("/v1/events", {"height_from": past}),
+        ("/v1/state/membership", {"height": past}),
+        ("/v1/stream", {"to_height": past}),
+    ):
+        answer = harness.http.get(path, params=params)
+        assert answer.status_code == 400, (path, params, answer.text)
+        assert answer.json()["code"] == BadParameterError.code
+    assert harness.http.get(f"/v1/blocks/{past - 1}").status_code == 404
