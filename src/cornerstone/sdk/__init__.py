@@ -1,5 +1,19 @@
-"""The Python SDK: build, sign and submit transactions; read state with verified proofs."""
+"""The Python SDK: build, sign and submit transactions; read state with verified proofs; follow
+a gateway's event stream. `Client`/`Signer` block, `AsyncClient`/`AsyncSigner` are their
+asyncio twins; `subscribe`/`asubscribe` iterate committed events and resume after a drop."""
 
+from cornerstone.sdk.aio import AsyncClient, AsyncSigner
 from cornerstone.sdk.client import Client, Committed, Signer, VerifiedValue
+from cornerstone.sdk.events import StreamEvent, asubscribe, subscribe
 
-__all__ = ["Client", "Committed", "Signer", "VerifiedValue"]
+__all__ = [
+    "AsyncClient",
+    "AsyncSigner",
+    "Client",
+    "Committed",
+    "Signer",
+    "StreamEvent",
+    "VerifiedValue",
+    "asubscribe",
+    "subscribe",
+]

@@ -2,7 +2,13 @@
 proofs verified against block headers.
 
 It speaks the CometBFT RPC over HTTP through one `httpx.Client`, so tests can give it an
-in-memory transport.
+in-memory transport. `cornerstone.sdk.aio.AsyncClient` is the same client on `httpx.AsyncClient`:
+both send the requests the functions at the end of this module build and read the answers they
+parse, so the two differ only in how they wait.
+
+Neither client reads proxy settings from the environment (`trust_env=False`): a node is usually
+on loopback or a private network, and an `HTTP_PROXY` meant for the internet must never catch
+those calls.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ PROOF_OP_TYPE = "cornerstone/smt/v1"
 NONCE_PREFIX = b"core/nonce/"
 DEFAULT_GAS_LIMIT = 100_000
 """Enough for any native operation (a notary anchor uses about 16,000)."""
+POLL_INTERVAL = 0.1
+"""Seconds between two looks at the node while waiting for a commit or a block."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +70,9 @@ class Client:
         self, rpc_url: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
     ) -> None:
         self.rpc_url = rpc_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.rpc_url, timeout=timeout, transport=transport)
+        self._http = httpx.Client(
+            base_url=self.rpc_url, timeout=timeout, transport=transport, trust_env=False
+        )
         self._chain_id: str | None = None
 
     def close(self) -> None:
@@ -80,18 +90,8 @@ class Client:
         try:
             response = self._http.get(f"/{method}", params=params)
         except httpx.HTTPError as exc:
-            raise ClientError(
-                reason=f"cannot reach the node at {self.rpc_url} ({exc.__class__.__name__}): "
-                "is it running? `cornerstone localnet status` shows the nodes"
-            ) from None
-        try:
-            body = response.json()
-        except ValueError:
-            raise ClientError(reason=f"the node at {self.rpc_url} did not answer JSON") from None
-        if "error" in body:
-            error = body["error"]
-            raise ClientError(reason=f"{method}: {error.get('data') or error.get('message')}")
-        return body["result"]
+            raise unreachable(self.rpc_url, exc) from None
+        return rpc_result(self.rpc_url, method, response)
 
     def status(self) -> dict[str, Any]:
         result: dict[str, Any] = self.rpc("status")
@@ -108,21 +108,11 @@ class Client:
     # ------------------------------------------------------------------ transactions
     def next_nonce(self, identity_id: bytes) -> int:
         """The next nonce of the sender whose identity id (its key's fingerprint) is given."""
-        raw = self.read(NONCE_PREFIX + identity_id)
-        if raw is None:
-            return 0
-        return encoding.decode_int(raw)
+        return nonce_from(self.read(NONCE_PREFIX + identity_id))
 
     def broadcast(self, tx: Transaction) -> bytes:
         """Hand `tx` to the node's mempool; TransactionRejectedError if CheckTx refuses it."""
-        result = self.rpc("broadcast_tx_sync", tx="0x" + tx.encode().hex())
-        if int(result["code"]) != 0:
-            raise TransactionRejectedError(
-                tx_code=int(result["code"]),
-                codespace=result.get("codespace", ""),
-                log=result["log"],
-            )
-        return bytes.fromhex(result["hash"])
+        return broadcast_hash(self.rpc("broadcast_tx_sync", **broadcast_params(tx)))
 
     def wait_for_commit(self, tx_hash: bytes, *, timeout: float = 30.0) -> Committed:
         """Wait until the transaction is in a block; TransactionFailedError if it failed there."""
@@ -132,30 +122,9 @@ class Client:
                 result = self.rpc("tx", hash="0x" + tx_hash.hex())
                 break
             except ClientError as exc:
-                if "not found" not in str(exc) or time.monotonic() > deadline:
-                    if time.monotonic() > deadline:
-                        raise ClientError(
-                            reason=f"transaction {tx_hash.hex()} was not committed within "
-                            f"{timeout:.0f} s"
-                        ) from None
-                    raise
-                time.sleep(0.1)
-        outcome = result["tx_result"]
-        height = int(result["height"])
-        if int(outcome.get("code", 0)) != 0:
-            raise TransactionFailedError(
-                height=height,
-                tx_code=int(outcome["code"]),
-                codespace=outcome.get("codespace", ""),
-                log=outcome.get("log", ""),
-            )
-        events = tuple(
-            (e["type"], {a["key"]: a["value"] for a in e.get("attributes", [])})
-            for e in outcome.get("events", [])
-        )
-        return Committed(
-            hash=tx_hash, height=height, gas_used=int(outcome.get("gas_used", 0)), events=events
-        )
+                still_waiting(exc, tx_hash, deadline=deadline, timeout=timeout)
+                time.sleep(POLL_INTERVAL)
+        return committed_from(tx_hash, result)
 
     def submit(self, tx: Transaction, *, timeout: float = 30.0) -> Committed:
         """Broadcast and wait for the commit."""
@@ -163,50 +132,32 @@ class Client:
 
     # ------------------------------------------------------------------ state
     def _abci_query(self, path: str, data: bytes, *, prove: bool, height: int = 0) -> Any:
-        params = {"path": f'"{path}"', "data": "0x" + data.hex(), "prove": str(prove).lower()}
-        if height:
-            params["height"] = str(height)
-        response = self.rpc("abci_query", **params)["response"]
-        if int(response.get("code", 0)) != 0:
-            raise ClientError(reason=f"query {path}: {response.get('log')}")
-        return response
+        result = self.rpc("abci_query", **abci_query_params(path, data, prove=prove, height=height))
+        return abci_response(path, result)
 
     def read(self, key: bytes) -> bytes | None:
         """The latest committed value of a state key, unverified (None when absent)."""
-        response = self._abci_query("/store", key, prove=False)
-        return None if response.get("log") == "absent" else _b64(response.get("value"))
+        return stored_value(self._abci_query("/store", key, prove=False))
 
     def query(self, module: str, name: str, **args: encoding.Value) -> encoding.Value:
         """A module query, e.g. `query("notary", "lookup", digest=...)`."""
-        response = self._abci_query(f"/{module}/{name}", encoding.encode(args), prove=False)
-        return encoding.decode(_b64(response.get("value")))
+        return query_value(
+            self._abci_query(f"/{module}/{name}", encoding.encode(args), prove=False)
+        )
 
     def read_verified(self, key: bytes, *, height: int = 0, timeout: float = 30.0) -> VerifiedValue:
         """A state key's value or absence, with its proof checked against the app hash in the
         header of the next block (where CometBFT records the state after `height`)."""
-        response = self._abci_query("/store", key, prove=True, height=height)
-        at = int(response["height"])
-        ops = (response.get("proofOps") or {}).get("ops") or []
-        if len(ops) != 1 or ops[0].get("type") != PROOF_OP_TYPE:
-            raise ProofError("the node sent no proof of the expected kind")
-        proof = Proof.decode(_b64(ops[0]["data"]))
-        value = None if response.get("log") == "absent" else _b64(response.get("value"))
-        app_hash = self._app_hash_after(at, timeout=timeout)
-        verify_proof(app_hash, key, value, proof)
-        return VerifiedValue(key=key, value=value, height=at, app_hash=app_hash)
+        proven = proven_value(key, self._abci_query("/store", key, prove=True, height=height))
+        app_hash = self._app_hash_after(proven.height, timeout=timeout)
+        return proven.verify(app_hash)
 
     def _app_hash_after(self, height: int, *, timeout: float) -> bytes:
         deadline = time.monotonic() + timeout
         while self.height() < height + 1:
-            if time.monotonic() > deadline:
-                raise ClientError(reason=f"no block after height {height} within {timeout:.0f} s")
-            time.sleep(0.1)
-        header = self.rpc("commit", height=str(height + 1))["signed_header"]["header"]
-        return bytes.fromhex(header["app_hash"])
-
-
-def _b64(value: str | None) -> bytes:
-    return base64.b64decode(value) if value else b""
+            no_block_yet(height, deadline=deadline, timeout=timeout)
+            time.sleep(POLL_INTERVAL)
+        return header_app_hash(self.rpc("commit", height=str(height + 1)))
 
 
 class Signer:
@@ -260,3 +211,149 @@ class Signer:
         except TransactionRejectedError:
             self._nonce = None  # re-read it: the refused transaction did not use it
             raise
+
+
+# ---------------------------------------------------------------------------- shared
+# Requests and answers, with no I/O: `Client` and `AsyncClient` both use these.
+
+
+def unreachable(rpc_url: str, exc: httpx.HTTPError) -> ClientError:
+    """The error for a node that did not answer."""
+    return ClientError(
+        reason=f"cannot reach the node at {rpc_url} ({exc.__class__.__name__}): "
+        "is it running? `cornerstone localnet status` shows the nodes"
+    )
+
+
+def rpc_result(rpc_url: str, method: str, response: httpx.Response) -> Any:
+    """The `result` of a JSON-RPC answer; ClientError for an error or anything but JSON."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise ClientError(reason=f"the node at {rpc_url} did not answer JSON") from None
+    if "error" in body:
+        error = body["error"]
+        raise ClientError(reason=f"{method}: {error.get('data') or error.get('message')}")
+    return body["result"]
+
+
+def nonce_from(raw: bytes | None) -> int:
+    """The next nonce, from the stored one (absent: 0)."""
+    return 0 if raw is None else encoding.decode_int(raw)
+
+
+def broadcast_params(tx: Transaction) -> dict[str, str]:
+    return {"tx": "0x" + tx.encode().hex()}
+
+
+def broadcast_hash(result: Mapping[str, Any]) -> bytes:
+    """The hash `broadcast_tx_sync` answered; TransactionRejectedError if CheckTx refused."""
+    if int(result["code"]) != 0:
+        raise TransactionRejectedError(
+            tx_code=int(result["code"]),
+            codespace=result.get("codespace", ""),
+            log=result["log"],
+        )
+    return bytes.fromhex(result["hash"])
+
+
+def still_waiting(exc: ClientError, tx_hash: bytes, *, deadline: float, timeout: float) -> None:
+    """Return when `exc` means "not committed yet" and there is time left; else raise."""
+    if time.monotonic() > deadline:
+        raise ClientError(
+            reason=f"transaction {tx_hash.hex()} was not committed within {timeout:.0f} s"
+        ) from None
+    if "not found" not in str(exc):
+        raise exc
+
+
+def committed_from(tx_hash: bytes, result: Mapping[str, Any]) -> Committed:
+    """The `tx` endpoint's answer as Committed; TransactionFailedError if it failed in its block."""
+    outcome = result["tx_result"]
+    height = int(result["height"])
+    if int(outcome.get("code", 0)) != 0:
+        raise TransactionFailedError(
+            height=height,
+            tx_code=int(outcome["code"]),
+            codespace=outcome.get("codespace", ""),
+            log=outcome.get("log", ""),
+        )
+    events = tuple(
+        (e["type"], {a["key"]: a["value"] for a in e.get("attributes", [])})
+        for e in outcome.get("events", [])
+    )
+    return Committed(
+        hash=tx_hash, height=height, gas_used=int(outcome.get("gas_used", 0)), events=events
+    )
+
+
+def abci_query_params(path: str, data: bytes, *, prove: bool, height: int = 0) -> dict[str, str]:
+    params = {"path": f'"{path}"', "data": "0x" + data.hex(), "prove": str(prove).lower()}
+    if height:
+        params["height"] = str(height)
+    return params
+
+
+def abci_response(path: str, result: Mapping[str, Any]) -> Any:
+    """The `response` of an `abci_query` answer; ClientError when the query failed."""
+    response = result["response"]
+    if int(response.get("code", 0)) != 0:
+        raise ClientError(reason=f"query {path}: {response.get('log')}")
+    return response
+
+
+def stored_value(response: Mapping[str, Any]) -> bytes | None:
+    """The value a `/store` query answered; None when the key is absent."""
+    return None if response.get("log") == "absent" else _b64(response.get("value"))
+
+
+def query_value(response: Mapping[str, Any]) -> encoding.Value:
+    """The value a module query answered."""
+    return encoding.decode(_b64(response.get("value")))
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenValue:
+    """A `/store` answer with its proof, not yet checked against a header."""
+
+    key: bytes
+    """The state key."""
+    value: bytes | None
+    """Its value; None for absent."""
+    height: int
+    """The state's height."""
+    proof: Proof
+    """The proof the node sent."""
+
+    def verify(self, app_hash: bytes) -> VerifiedValue:
+        """The value, once its proof checks against `app_hash`; ProofError if it does not."""
+        verify_proof(app_hash, self.key, self.value, self.proof)
+        return VerifiedValue(key=self.key, value=self.value, height=self.height, app_hash=app_hash)
+
+
+def proven_value(key: bytes, response: Mapping[str, Any]) -> ProvenValue:
+    """A proven `/store` answer; ProofError when it carries no proof of our kind."""
+    ops = (response.get("proofOps") or {}).get("ops") or []
+    if len(ops) != 1 or ops[0].get("type") != PROOF_OP_TYPE:
+        raise ProofError("the node sent no proof of the expected kind")
+    return ProvenValue(
+        key=key,
+        value=stored_value(response),
+        height=int(response["height"]),
+        proof=Proof.decode(_b64(ops[0]["data"])),
+    )
+
+
+def no_block_yet(height: int, *, deadline: float, timeout: float) -> None:
+    """Return while there is time left to wait for the block after `height`; else raise."""
+    if time.monotonic() > deadline:
+        raise ClientError(reason=f"no block after height {height} within {timeout:.0f} s")
+
+
+def header_app_hash(result: Mapping[str, Any]) -> bytes:
+    """The app hash in a `commit` answer's header."""
+    return bytes.fromhex(result["signed_header"]["header"]["app_hash"])
+
+
+def _b64(value: str | None) -> bytes:
+    return base64.b64decode(value) if value else b""

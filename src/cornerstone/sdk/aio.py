@@ -1,0 +1,204 @@
+"""The asynchronous client and signer: `Client` and `Signer` on `httpx.AsyncClient`.
+
+    async with AsyncClient("http://127.0.0.1:26601") as client:
+        signer = AsyncSigner(client, key)
+        committed = await signer.submit("notary", "anchor", {"digest": digest, "metadata": {}})
+        proven = await client.read_verified(b"notary/doc/" + digest)
+
+Requests are built and answers parsed by the same functions as the synchronous client's
+(`cornerstone.sdk.client`), so the two agree by construction; only the waiting differs. Like
+`Client`, it ignores proxy settings in the environment (`trust_env=False`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from cornerstone import encoding
+from cornerstone.crypto import PrivateKey
+from cornerstone.errors import ClientError, TransactionRejectedError
+from cornerstone.sdk.client import (
+    DEFAULT_GAS_LIMIT,
+    NONCE_PREFIX,
+    POLL_INTERVAL,
+    Committed,
+    VerifiedValue,
+    abci_query_params,
+    abci_response,
+    broadcast_hash,
+    broadcast_params,
+    committed_from,
+    header_app_hash,
+    no_block_yet,
+    nonce_from,
+    proven_value,
+    query_value,
+    rpc_result,
+    still_waiting,
+    stored_value,
+    unreachable,
+)
+from cornerstone.tx import Transaction, sign_transaction
+
+
+class AsyncClient:
+    """An asynchronous client of one node's CometBFT RPC, with `Client`'s methods as coroutines."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.rpc_url = rpc_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.rpc_url, timeout=timeout, transport=transport, trust_env=False
+        )
+        self._chain_id: str | None = None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ RPC
+    async def rpc(self, method: str, **params: str) -> Any:
+        """Call one RPC method and return its `result`; ClientError when that fails."""
+        try:
+            response = await self._http.get(f"/{method}", params=params)
+        except httpx.HTTPError as exc:
+            raise unreachable(self.rpc_url, exc) from None
+        return rpc_result(self.rpc_url, method, response)
+
+    async def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self.rpc("status")
+        return result
+
+    async def chain_id(self) -> str:
+        if self._chain_id is None:
+            self._chain_id = str((await self.status())["node_info"]["network"])
+        return self._chain_id
+
+    async def height(self) -> int:
+        return int((await self.status())["sync_info"]["latest_block_height"])
+
+    # ------------------------------------------------------------------ transactions
+    async def next_nonce(self, identity_id: bytes) -> int:
+        """The next nonce of the sender whose identity id (its key's fingerprint) is given."""
+        return nonce_from(await self.read(NONCE_PREFIX + identity_id))
+
+    async def broadcast(self, tx: Transaction) -> bytes:
+        """Hand `tx` to the node's mempool; TransactionRejectedError if CheckTx refuses it."""
+        return broadcast_hash(await self.rpc("broadcast_tx_sync", **broadcast_params(tx)))
+
+    async def wait_for_commit(self, tx_hash: bytes, *, timeout: float = 30.0) -> Committed:
+        """Wait until the transaction is in a block; TransactionFailedError if it failed there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                result = await self.rpc("tx", hash="0x" + tx_hash.hex())
+                break
+            except ClientError as exc:
+                still_waiting(exc, tx_hash, deadline=deadline, timeout=timeout)
+                await asyncio.sleep(POLL_INTERVAL)
+        return committed_from(tx_hash, result)
+
+    async def submit(self, tx: Transaction, *, timeout: float = 30.0) -> Committed:
+        """Broadcast and wait for the commit."""
+        return await self.wait_for_commit(await self.broadcast(tx), timeout=timeout)
+
+    # ------------------------------------------------------------------ state
+    async def _abci_query(self, path: str, data: bytes, *, prove: bool, height: int = 0) -> Any:
+        params = abci_query_params(path, data, prove=prove, height=height)
+        return abci_response(path, await self.rpc("abci_query", **params))
+
+    async def read(self, key: bytes) -> bytes | None:
+        """The latest committed value of a state key, unverified (None when absent)."""
+        return stored_value(await self._abci_query("/store", key, prove=False))
+
+    async def query(self, module: str, name: str, **args: encoding.Value) -> encoding.Value:
+        """A module query, e.g. `await query("notary", "lookup", digest=...)`."""
+        path = f"/{module}/{name}"
+        return query_value(await self._abci_query(path, encoding.encode(args), prove=False))
+
+    async def read_verified(
+        self, key: bytes, *, height: int = 0, timeout: float = 30.0
+    ) -> VerifiedValue:
+        """A state key's value or absence, with its proof checked against the app hash in the
+        header of the next block (where CometBFT records the state after `height`)."""
+        response = await self._abci_query("/store", key, prove=True, height=height)
+        proven = proven_value(key, response)
+        app_hash = await self._app_hash_after(proven.height, timeout=timeout)
+        return proven.verify(app_hash)
+
+    async def _app_hash_after(self, height: int, *, timeout: float) -> bytes:
+        deadline = time.monotonic() + timeout
+        while await self.height() < height + 1:
+            no_block_yet(height, deadline=deadline, timeout=timeout)
+            await asyncio.sleep(POLL_INTERVAL)
+        return header_app_hash(await self.rpc("commit", height=str(height + 1)))
+
+
+class AsyncSigner:
+    """Signs and submits transactions for one key, keeping its nonce in step; `Signer` for an
+    `AsyncClient`. Concurrent `sign` calls get consecutive nonces."""
+
+    def __init__(
+        self, client: AsyncClient, key: PrivateKey, certificate: bytes | None = None
+    ) -> None:
+        self.client = client
+        self.key = key
+        self.certificate = certificate
+        self._nonce: int | None = None
+        self._lock = asyncio.Lock()
+
+    async def sign(
+        self,
+        module: str,
+        operation: str,
+        args: Mapping[str, encoding.Value],
+        *,
+        gas_limit: int = DEFAULT_GAS_LIMIT,
+    ) -> Transaction:
+        async with self._lock:  # two first calls must not both read the nonce and reuse it
+            if self._nonce is None:
+                self._nonce = await self.client.next_nonce(self.key.public_key.fingerprint)
+            chain_id = await self.client.chain_id()
+            tx = sign_transaction(
+                self.key,
+                chain_id=chain_id,
+                nonce=self._nonce,
+                module=module,
+                operation=operation,
+                args=args,
+                gas_limit=gas_limit,
+                certificate=self.certificate,
+            )
+            self._nonce += 1
+            return tx
+
+    async def submit(
+        self,
+        module: str,
+        operation: str,
+        args: Mapping[str, encoding.Value],
+        *,
+        gas_limit: int = DEFAULT_GAS_LIMIT,
+        timeout: float = 30.0,
+    ) -> Committed:
+        tx = await self.sign(module, operation, args, gas_limit=gas_limit)
+        try:
+            return await self.client.submit(tx, timeout=timeout)
+        except TransactionRejectedError:
+            self._nonce = None  # re-read it: the refused transaction did not use it
+            raise
