@@ -80,8 +80,16 @@ def install(net: Localnet, name: str, source: str) -> None:
                 {"proposal": proposal, "approve": True},
                 gas_limit=PROPOSAL_GAS,
             )
+    # The last vote committed through node3; node1 may be a block behind it for a moment.
     with Client(net.node(1).rpc_url) as client:
-        found = client.query("governance", "proposal", id=proposal)
+        deadline = time.monotonic() + DEADLINE
+        while (
+            (found := client.query("governance", "proposal", id=proposal))
+            and isinstance(found, dict)
+            and found["status"] == "open"
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
         assert isinstance(found, dict) and found["status"] == "executed", found
 
 
