@@ -33,16 +33,17 @@ from cornerstone.cli.common import (
     signer,
     table,
 )
-from cornerstone.cli.proposal import active_orgs, get_proposal, proposal_gas, status_line, tally
+from cornerstone.cli.proposal import cast_vote, echo_outcome, echo_vote, events_of, submit_proposal
 from cornerstone.contracts import ContractError, Harness, find_violations
 from cornerstone.contracts.runtime import CONTRACT_NAME
 from cornerstone.policy import parse_policy
-from cornerstone.sdk import Client, Committed, Signer
+from cornerstone.sdk import Client, Signer
 
 CALL_GAS: Final = 2_000_000
 """Gas of a call unless --gas-limit says otherwise; what the call does not use is not charged."""
 STATUSES: Final = ("active", "frozen", "revoked")
 MODULE: Final = "contracts"
+VOTE_COMMAND: Final = "cornerstone contract vote"
 
 
 @click.group()
@@ -298,43 +299,18 @@ def _propose(
             org = _org_of(client, sender)
             if org:
                 args["org"] = org
-        committed = sender.submit(
-            "governance",
-            "propose",
-            {
-                "module": MODULE,
-                "action": action,
-                "args": args,
-                "title": title,
-                "voting_period": voting_period,
-            },
-            gas_limit=proposal_gas(args),
+        committed, found = submit_proposal(
+            client, sender, MODULE, action, args, title=title, voting_period=voting_period
         )
-        proposed = _events(committed).get("governance.proposed")
-        assert proposed is not None, "a committed proposal has its event"
-        found = get_proposal(client, int(proposed["proposal"]))
         click.echo(f"proposal {found['id']}: {MODULE} {action} {found['args']['name']}")
         click.echo(f"  {committed_line(committed)}")
-        _echo_outcome(client, found)
+        echo_outcome(client, found, vote_command=VOTE_COMMAND)
 
 
 def _org_of(client: Client, sender: Signer) -> str:
     """The organization of a key registered on chain ("" for a certificate's key)."""
     found = client.query("membership", "member", public_key=sender.key.public_key.raw)
     return str(found["org"]) if isinstance(found, dict) else ""
-
-
-def _echo_outcome(client: Client, p: Mapping[str, Any]) -> None:
-    click.echo(f"  status  {status_line(p)}")
-    if p["status"] == "open":
-        click.echo(f"  votes   {tally(p, active_orgs(client))}")
-        click.echo(
-            f"  next    the other admins run `cornerstone contract vote {p['id']} --key NAME`"
-        )
-
-
-def _events(committed: Committed) -> dict[str, dict[str, str]]:
-    return dict(committed.events)
 
 
 @contract.command("install")
@@ -506,18 +482,9 @@ def contract_vote(
     """Vote on proposal ID for your organization, with gas for the source it carries (the vote
     that passes it installs the contract). Any proposal can be voted on this way."""
     with common.connect(home, node_url) as client:
-        found = get_proposal(client, proposal_id)
-        committed = signer(client, home, key_name).submit(
-            "governance",
-            "vote",
-            {"proposal": proposal_id, "approve": not reject},
-            gas_limit=proposal_gas(found["args"]),
-        )
-        found = get_proposal(client, proposal_id)
-        verb = "reject" if reject else "approve"
-        click.echo(f"voted to {verb} proposal {proposal_id}: {found['module']} {found['action']}")
-        click.echo(f"  {committed_line(committed)}")
-        _echo_outcome(client, found)
+        sender = signer(client, home, key_name)
+        committed, found = cast_vote(client, sender, proposal_id, approve=not reject)
+        echo_vote(client, committed, found, approve=not reject, vote_command=VOTE_COMMAND)
 
 
 # ---------------------------------------------------------------------------- calls and queries
@@ -651,7 +618,7 @@ def contract_call(
             {"contract": name, "function": function, "args": args},
             gas_limit=gas_limit,
         )
-    called = _events(committed).get("contracts.called", {})
+    called = events_of(committed).get("contracts.called", {})
     click.echo(f"{name}.{function}: {committed_line(committed)}")
     result = called.get("result", f"({called.get('result_size', '?')} characters: query it)")
     click.echo(f"  result  {result}")

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 import click
 
+from cornerstone import encoding
 from cornerstone.cli import common
 from cornerstone.cli.common import (
     as_dict,
@@ -36,12 +37,13 @@ from cornerstone.identity.roles import Role
 from cornerstone.modules.governance.handlers import PARAM_RANGES
 from cornerstone.modules.governance.keys import proposal_key
 from cornerstone.policy import parse_policy
-from cornerstone.sdk import Client, Committed
+from cornerstone.sdk import Client, Committed, Signer
 
 STATUSES: Final = ("open", "executed", "failed", "rejected", "expired")
 """A proposal's statuses (governance/state.py)."""
 PAGE: Final = 100
 """Proposals asked for per query (the most the query answers)."""
+VOTE_COMMAND: Final = "cornerstone proposal vote"
 PROPOSAL_GAS_BASE: Final = 200_000
 PROPOSAL_GAS_PER_BYTE: Final = 50
 """A proposal that carries text (a contract's source) pays for its bytes several times: in the
@@ -67,8 +69,70 @@ def proposal() -> None:
     """
 
 
-def _proposal_events(committed: Committed) -> dict[str, dict[str, str]]:
-    return {kind: attributes for kind, attributes in committed.events}
+def events_of(committed: Committed) -> dict[str, dict[str, str]]:
+    """A committed transaction's events by kind (the last of a kind wins)."""
+    return dict(committed.events)
+
+
+def submit_proposal(
+    client: Client,
+    sender: Signer,
+    module: str,
+    action: str,
+    args: Mapping[str, encoding.Value],
+    *,
+    title: str = "",
+    voting_period: int = 0,
+) -> tuple[Committed, dict[str, Any]]:
+    """Propose `module.action` with `args`, with gas sized to them; the commit and the
+    proposal's record as committed."""
+    committed = sender.submit(
+        "governance",
+        "propose",
+        {
+            "module": module,
+            "action": action,
+            "args": dict(args),
+            "title": title,
+            "voting_period": voting_period,
+        },
+        gas_limit=proposal_gas(args),
+    )
+    proposed = events_of(committed).get("governance.proposed")
+    assert proposed is not None, "a committed proposal has its event"
+    return committed, get_proposal(client, int(proposed["proposal"]))
+
+
+def cast_vote(
+    client: Client, sender: Signer, proposal_id: int, *, approve: bool
+) -> tuple[Committed, dict[str, Any]]:
+    """Vote on `proposal_id` with gas for what it carries (the vote that passes it runs its
+    action); the commit and the proposal's record after it."""
+    found = get_proposal(client, proposal_id)
+    committed = sender.submit(
+        "governance",
+        "vote",
+        {"proposal": proposal_id, "approve": approve},
+        gas_limit=proposal_gas(found["args"]),
+    )
+    return committed, get_proposal(client, proposal_id)
+
+
+def echo_vote(
+    client: Client, committed: Committed, p: Mapping[str, Any], *, approve: bool, vote_command: str
+) -> None:
+    verb = "approve" if approve else "reject"
+    click.echo(f"voted to {verb} proposal {p['id']}: {p['module']} {p['action']}")
+    click.echo(f"  {committed_line(committed)}")
+    echo_outcome(client, p, vote_command=vote_command)
+
+
+def echo_outcome(client: Client, p: Mapping[str, Any], *, vote_command: str) -> None:
+    """A proposal's status, and while it is open its tally and how to vote on it."""
+    click.echo(f"  status  {status_line(p)}")
+    if p["status"] == "open":
+        click.echo(f"  votes   {tally(p, active_orgs(client))}")
+        click.echo(f"  next    the other admins run `{vote_command} {p['id']} --key NAME`")
 
 
 def status_line(p: Mapping[str, Any]) -> str:
@@ -109,15 +173,6 @@ def get_proposal(client: Client, proposal_id: int) -> dict[str, Any]:
             f"there is no proposal {proposal_id}: `cornerstone proposal list` lists them"
         )
     return as_dict(found)
-
-
-def _echo_outcome(client: Client, p: Mapping[str, Any]) -> None:
-    click.echo(f"  status  {status_line(p)}")
-    if p["status"] == "open":
-        click.echo(f"  votes   {tally(p, active_orgs(client))}")
-        click.echo(
-            f"  next    the other admins run `cornerstone proposal vote {p['id']} --key NAME`"
-        )
 
 
 @proposal.command("new")
@@ -194,24 +249,13 @@ def proposal_new(
     """
     args = proposal_args(module, action, arg_pairs, args_json)
     with common.connect(home, node_url) as client:
-        committed = signer(client, home, key_name).submit(
-            "governance",
-            "propose",
-            {
-                "module": module,
-                "action": action,
-                "args": args,
-                "title": title,
-                "voting_period": voting_period,
-            },
-            gas_limit=proposal_gas(args),
+        sender = signer(client, home, key_name)
+        committed, found = submit_proposal(
+            client, sender, module, action, args, title=title, voting_period=voting_period
         )
-        proposed = _proposal_events(committed).get("governance.proposed")
-        assert proposed is not None, "a committed proposal has its event"
-        found = get_proposal(client, int(proposed["proposal"]))
         click.echo(f"proposal {found['id']}: {module} {action}")
         click.echo(f"  {committed_line(committed)}")
-        _echo_outcome(client, found)
+        echo_outcome(client, found, vote_command=VOTE_COMMAND)
 
 
 @proposal.command("vote")
@@ -225,18 +269,9 @@ def proposal_vote(
 ) -> None:
     """Vote for proposal ID for your organization (a later vote replaces it while it is open)."""
     with common.connect(home, node_url) as client:
-        found = get_proposal(client, proposal_id)
-        committed = signer(client, home, key_name).submit(
-            "governance",
-            "vote",
-            {"proposal": proposal_id, "approve": not reject},
-            gas_limit=proposal_gas(found["args"]),
-        )
-        found = get_proposal(client, proposal_id)
-        verb = "reject" if reject else "approve"
-        click.echo(f"voted to {verb} proposal {proposal_id}: {found['module']} {found['action']}")
-        click.echo(f"  {committed_line(committed)}")
-        _echo_outcome(client, found)
+        sender = signer(client, home, key_name)
+        committed, found = cast_vote(client, sender, proposal_id, approve=not reject)
+        echo_vote(client, committed, found, approve=not reject, vote_command=VOTE_COMMAND)
 
 
 @proposal.command("show")
