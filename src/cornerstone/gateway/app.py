@@ -495,26 +495,7 @@ def _add_routes(app: FastAPI, gateway: Gateway) -> None:
             return JSONResponse(models.Accepted(hash=tx_hash.hex()).model_dump(), status_code=202)
         outcome = await run_in_threadpool(node.wait_for_commit, tx_hash, timeout=timeout)
         gateway.metrics.observe_submit(time.monotonic() - started, wait="commit")
-        committed = models.Committed(
-            hash=outcome.hash.hex(),
-            height=outcome.height,
-            code=outcome.code,
-            codespace=outcome.codespace,
-            log=outcome.log,
-            gas_used=outcome.gas_used,
-            events=[
-                models.EventOut(
-                    id=f"{outcome.height}:{outcome.index}:{position}",
-                    height=outcome.height,
-                    tx_index=outcome.index,
-                    event_index=position,
-                    tx_hash=outcome.hash.hex(),
-                    type=kind,
-                    attributes=attributes,
-                )
-                for position, (kind, attributes) in enumerate(outcome.events)
-            ],
-        )
+        committed = models.committed_of(outcome)
         return JSONResponse(committed.model_dump(), status_code=200)
 
     @app.get(

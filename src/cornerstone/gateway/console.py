@@ -42,7 +42,7 @@ from cornerstone.chain import NONCE_PREFIX
 from cornerstone.crypto import PrivateKey, load_key
 from cornerstone.gateway import models
 from cornerstone.gateway.errors import GatewayError, NotFoundError, UnauthorizedError
-from cornerstone.gateway.node import ChainRefusal, Node, TxOutcome
+from cornerstone.gateway.node import ChainRefusal, Node
 from cornerstone.tx import sign_transaction
 
 if TYPE_CHECKING:
@@ -397,30 +397,7 @@ def _sign_and_commit(
             gas_limit=MANAGED_GAS,
         )
         outcome = node.wait_for_commit(node.broadcast(tx.encode()), timeout=COMMIT_TIMEOUT)
-    return _committed(outcome)
-
-
-def _committed(outcome: TxOutcome) -> models.Committed:
-    return models.Committed(
-        hash=outcome.hash.hex(),
-        height=outcome.height,
-        code=outcome.code,
-        codespace=outcome.codespace,
-        log=outcome.log,
-        gas_used=outcome.gas_used,
-        events=[
-            models.EventOut(
-                id=f"{outcome.height}:{outcome.index}:{position}",
-                height=outcome.height,
-                tx_index=outcome.index,
-                event_index=position,
-                tx_hash=outcome.hash.hex(),
-                type=kind,
-                attributes=attributes,
-            )
-            for position, (kind, attributes) in enumerate(outcome.events)
-        ],
-    )
+    return models.committed_of(outcome)
 
 
 def _validator_orgs(node: Node) -> dict[str, str]:

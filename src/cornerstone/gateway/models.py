@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from cornerstone.gateway.node import TxOutcome
+
 
 class Model(BaseModel):
     """Base of every answer: frozen, documented from the attribute docstrings."""
@@ -283,3 +285,27 @@ class Health(Model):
     """chain_height - index_height."""
     indexer_error: str | None
     """Why the indexer's last attempt failed; None when it succeeded."""
+
+
+def committed_of(outcome: TxOutcome) -> Committed:
+    """The answer for a committed transaction, its events with their stream ids."""
+    return Committed(
+        hash=outcome.hash.hex(),
+        height=outcome.height,
+        code=outcome.code,
+        codespace=outcome.codespace,
+        log=outcome.log,
+        gas_used=outcome.gas_used,
+        events=[
+            EventOut(
+                id=f"{outcome.height}:{outcome.index}:{position}",
+                height=outcome.height,
+                tx_index=outcome.index,
+                event_index=position,
+                tx_hash=outcome.hash.hex(),
+                type=kind,
+                attributes=attributes,
+            )
+            for position, (kind, attributes) in enumerate(outcome.events)
+        ],
+    )
