@@ -207,11 +207,15 @@ def test_an_admin_votes_from_the_governance_page(net: Localnet, page: Page) -> N
         int(a["proposal"]) for kind, a in proposed.events if kind == "governance.proposed"
     ]
     with Client(net.node(3).rpc_url) as client:  # org1 and org3 approve: one short of most
-        Signer(client, load_key(net.admin_key_file(3))).submit(
+        voted = Signer(client, load_key(net.admin_key_file(3))).submit(
             "governance", "vote", {"proposal": proposal, "approve": True}, gas_limit=GAS
         )
 
     node2 = net.node(2)
+    # The vote committed through node3; node2's gateway indexes it a moment later.
+    wait_for(
+        "node2's gateway indexes org3's vote", lambda: indexed(node2.gateway_url, voted.hash.hex())
+    )
     token = node2.console_token_file.read_text().strip()
     page.goto(node2.gateway_url + "/console#/governance")
     row = page.locator("#proposals tbody tr", has_text=f"Proposal {proposal}")
