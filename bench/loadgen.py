@@ -203,11 +203,13 @@ async def run_load(
     watch_url: str,
     on_window_open: Callable[[], None] | None = None,
     on_window_close: Callable[[], None] | None = None,
+    drain_limit: float = DRAIN_LIMIT,
 ) -> LoadResult:
     """Offer `schedule` through `streams`, watch `watch_url` for blocks, and measure.
 
     `on_window_open` / `on_window_close` (no-argument callables) run when the measurement window
-    opens and closes, e.g. to read CPU counters.
+    opens and closes, e.g. to read CPU counters. `drain_limit` bounds the wait for commits after
+    the last send (a capacity search does not need an overloaded run's backlog to drain).
     """
     requests = [encode_requests(stream.txs) for stream in streams]
     book = _Book(
@@ -229,7 +231,15 @@ async def run_load(
         window_close = window_open + schedule.duration
         stop_watching = asyncio.Event()
         watcher = asyncio.create_task(
-            _watch(client, watch_url, first_height, book, stop_watching, deadline=window_close)
+            _watch(
+                client,
+                watch_url,
+                first_height,
+                book,
+                stop_watching,
+                deadline=window_close,
+                drain_limit=drain_limit,
+            )
         )
         timer = asyncio.create_task(
             _window_timer(window_open, window_close, on_window_open, on_window_close)
@@ -250,7 +260,7 @@ async def run_load(
             await asyncio.gather(*senders)
             await timer
             sending_done = time.monotonic()
-            await _drain(book, watcher)
+            await _drain(book, watcher, limit=drain_limit)
             drain_s = time.monotonic() - sending_done
             stop_watching.set()
             await asyncio.wait_for(watcher, timeout=HTTP_TIMEOUT + 5)
@@ -372,6 +382,7 @@ async def _watch(
     stop: asyncio.Event,
     *,
     deadline: float,
+    drain_limit: float,
 ) -> None:
     """Fetch each next block as soon as it is executed, and note when our transactions are seen.
 
@@ -380,7 +391,7 @@ async def _watch(
     latter, when a client can read its outcome. Runs until `stop` is set and no further block
     is there (or DRAIN_LIMIT past `deadline`).
     """
-    hard_stop = deadline + SEND_SLACK + DRAIN_LIMIT + HTTP_TIMEOUT
+    hard_stop = deadline + SEND_SLACK + drain_limit + HTTP_TIMEOUT
     while time.monotonic() < hard_stop:
         results = await _get(client, url, "block_results", height)
         if results is None:
@@ -414,14 +425,14 @@ async def _watch(
         height += 1
 
 
-async def _drain(book: _Book, watcher: asyncio.Task[None]) -> None:
-    """Wait until every accepted transaction is seen, or commits stop, or DRAIN_LIMIT passes."""
+async def _drain(book: _Book, watcher: asyncio.Task[None], *, limit: float) -> None:
+    """Wait until every accepted transaction is seen, or commits stop, or `limit` passes."""
     began = time.monotonic()
     while not watcher.done():
         now = time.monotonic()
         accepted = sum(s.count(_ACCEPTED) for s in book.status)
         idle_since = max(book.last_seen, began)
-        if book.seen >= accepted or now - idle_since > DRAIN_IDLE or now - began > DRAIN_LIMIT:
+        if book.seen >= accepted or now - idle_since > DRAIN_IDLE or now - began > limit:
             return
         await asyncio.sleep(TICK * 4)
 

@@ -54,8 +54,15 @@ def encode_uvarint(n: int) -> bytes:
 
 def decode_uvarint(data: bytes, pos: int, *, max_bytes: int = 10) -> tuple[int, int]:
     """Read a shortest-form varint at `pos`; return (value, next position)."""
-    if pos < len(data) and data[pos] < 0x80:  # one byte: most lengths and counts
-        return data[pos], pos + 1
+    end = len(data)
+    if pos < end:
+        first = data[pos]
+        if first < 0x80:  # one byte: most lengths and counts
+            return first, pos + 1
+        if pos + 1 < end and max_bytes >= 2:
+            second = data[pos + 1]
+            if 0 < second < 0x80:  # two bytes: frame lengths, nonces of a busy sender
+                return (first & 0x7F) | (second << 7), pos + 2
     result = 0
     shift = 0
     for i in range(max_bytes):
@@ -101,6 +108,26 @@ def _encode(value: Value, out: bytearray, depth: int) -> None:
         out.append(_INT)
         out.append(1 if number < 0 else 0)
         out += encode_uvarint(abs(number))
+        return
+    if kind is dict:  # records: not through the slow isinstance(value, Mapping)
+        record = cast(dict[str, Value], value)
+        out.append(_MAP)
+        out += encode_uvarint(len(record))
+        for key, item in sorted(record.items()):
+            if type(key) is not str:
+                raise TypeError("map keys must be strings")
+            out += _map_key(key)
+            # The scalar fields of a record inline, without a call each.
+            item_kind = type(item)
+            if item_kind is bytes:
+                blob = cast(bytes, item)
+                out.append(_BYTES)
+                out += encode_uvarint(len(blob))
+                out += blob
+            elif item_kind is int and 0 <= cast(int, item) < 0x80:
+                out += _INT_SMALL[cast(int, item)]
+            else:
+                _encode(item, out, depth + 1)
         return
     if value is None:
         out.append(_NONE)
@@ -164,8 +191,16 @@ def encode_int(number: int) -> bytes:
 
 def decode_int(data: bytes) -> int:
     """`decode(data)` where the value must be an int; DecodeError otherwise."""
-    if len(data) == 3 and data[0] == _INT and data[1] == 0 and data[2] < 0x80:
-        return data[2]
+    if len(data) >= 3 and data[0] == _INT and data[1] == 0:
+        # A non-negative integer (nonces, times): read the varint straight; any other form
+        # falls through to `decode` and its error.
+        if data[2] < 0x80:
+            if len(data) == 3:
+                return data[2]
+        else:
+            magnitude, end = decode_uvarint(data, 2, max_bytes=40)
+            if end == len(data):
+                return magnitude
     value = decode(data)
     if type(value) is not int:
         raise DecodeError("the value is not an integer")

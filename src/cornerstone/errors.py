@@ -219,6 +219,11 @@ class PeerRefusedError(QueryError):
     template = "the node {node} belongs to no member organization"
 
 
+class QueryFailedError(QueryError):
+    code = 5
+    template = "the node could not answer the query {path!r}; its log has the details"
+
+
 class TransactionRejectedError(UserError):
     code = 5
     template = "the transaction was refused ({codespace} code {tx_code}): {log}"

@@ -197,12 +197,10 @@ def decode_transaction(data: bytes, *, max_bytes: int = MAX_TX_BYTES) -> Transac
     if data[0] != VERSION:
         raise UnsupportedVersionError(version=data[0], supported=VERSION)
     try:
-        pos = 1
-        chain_id, pos = _read_text(data, pos, "chain id", CHAIN_ID_RE)
-        sender, pos = _read_sender(data, pos)
+        chain_id, sender, pos = _read_head(data)
         nonce, pos = encoding.decode_uvarint(data, pos)
-        module, pos = _read_text(data, pos, "module name", MODULE_RE)
-        operation, pos = _read_text(data, pos, "operation name", OPERATION_RE)
+        module, pos = _read_name(data, pos, "module name", MODULE_RE, _MODULE_NAMES)
+        operation, pos = _read_name(data, pos, "operation name", OPERATION_RE, _OPERATION_NAMES)
         args_len, pos = encoding.decode_uvarint(data, pos)
         args_raw = _take(data, pos, args_len, "arguments")
         pos += args_len
@@ -230,6 +228,59 @@ def decode_transaction(data: bytes, *, max_bytes: int = MAX_TX_BYTES) -> Transac
         signature=signature,
         raw=data,
     )
+
+
+# Every transaction of a sender starts with the same bytes (version, chain id, sender key) and
+# names one of a few operations: those parts are decoded and checked once, then found by their
+# exact bytes. Only well-formed parts are kept, so a hit decodes exactly as a miss would.
+_CACHE_CAPACITY: Final = 4096
+_HEADS: dict[bytes, tuple[str, Sender]] = {}
+_MODULE_NAMES: dict[bytes, str] = {}
+_OPERATION_NAMES: dict[bytes, str] = {}
+_KEY_SIZES: Final = {suite.wire_id: suite.public_key_size for suite in Suite}
+
+
+def _read_head(data: bytes) -> tuple[str, Sender, int]:
+    """The chain id and sender after the version byte, and the position after them."""
+    end = _key_head_end(data)
+    if end:
+        known = _HEADS.get(data[:end])
+        if known is not None:
+            return known[0], known[1], end
+    chain_id, pos = _read_text(data, 1, "chain id", CHAIN_ID_RE)
+    sender, pos = _read_sender(data, pos)
+    if pos == end:
+        if len(_HEADS) >= _CACHE_CAPACITY:
+            _HEADS.clear()
+        _HEADS[data[:end]] = (chain_id, sender)
+    return chain_id, sender, pos
+
+
+def _key_head_end(data: bytes) -> int:
+    """Where the head ends if the sender is a registered key and the bytes are there, else 0."""
+    size = len(data)
+    if size < 2 or data[1] >= 0x80:
+        return 0
+    kind = 2 + data[1]
+    if kind + 1 >= size or data[kind] != SENDER_KEY:
+        return 0
+    key_size = _KEY_SIZES.get(data[kind + 1], 0)
+    end = kind + 2 + key_size
+    return end if key_size and end <= size else 0
+
+
+def _read_name(
+    data: bytes, pos: int, what: str, pattern: re.Pattern[str], known: dict[bytes, str]
+) -> tuple[str, int]:
+    if pos < len(data) and data[pos] < 0x80:
+        end = pos + 1 + data[pos]
+        name = known.get(data[pos:end])
+        if name is not None:
+            return name, end
+    text, end = _read_text(data, pos, what, pattern)
+    if len(known) < _CACHE_CAPACITY:
+        known[data[pos:end]] = text
+    return text, end
 
 
 def _read_sender(data: bytes, pos: int) -> tuple[Sender, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from cornerstone.errors import (
     MalformedTransactionError,
     OutOfGasError,
     OversizedTransactionError,
+    QueryFailedError,
     StaleNonceError,
     TransactionError,
     UnknownModuleError,
@@ -209,6 +211,27 @@ def test_bad_queries_get_a_code_and_a_sentence(chain: TestChain) -> None:
     assert response.code == InvalidArgumentsError.code and "digest" in response.log
     assert "no query at the path" in chain.query("/a/b/c").log
     assert "no state is kept" in chain.query("/store", b"k", height=99).log
+    odd = chain.query("/did/trusted", encoding.encode({"credential_type": "\u0080"}))
+    assert odd.code == InvalidArgumentsError.code and "credential type" in odd.log
+
+
+def test_a_query_that_breaks_answers_with_a_code_and_the_node_keeps_serving(
+    chain: TestChain, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An exception answer would make CometBFT exit: a query must never give one.
+    notary = next(module for module in MODULES if module.name == "notary")
+
+    def broken(state: object, query: object) -> None:
+        raise RuntimeError("a bug in a query")
+
+    query = notary.queries["lookup"]
+    monkeypatch.setitem(notary.queries, "lookup", replace(query, handler=broken))
+    response = chain.query("/notary/lookup", encoding.encode({"digest": digest("x")}))
+    assert (response.codespace, response.code) == ("query", QueryFailedError.code)
+    assert "could not answer" in response.log and "bug" not in response.log
+    assert "a bug in a query" in caplog.text
+    monkeypatch.undo()
+    assert chain.query("/notary/lookup", encoding.encode({"digest": digest("x")})).code == 0
 
 
 def test_a_restarted_cometbft_can_resend_what_its_lost_mempool_held(

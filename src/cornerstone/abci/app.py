@@ -20,12 +20,14 @@ from tendermint.abci import types_pb2 as pb
 from tendermint.crypto import keys_pb2, proof_pb2
 
 from cornerstone import __version__
-from cornerstone.chain import get_block_time, get_params
+from cornerstone.abci.wire import encode_tx_results
+from cornerstone.chain import get_params
 from cornerstone.errors import (
     CornerstoneError,
     HeightNotKeptError,
     LatestOnlyError,
     PeerRefusedError,
+    QueryFailedError,
     TransactionError,
     UnknownQueryPathError,
 )
@@ -34,12 +36,12 @@ from cornerstone.execution import (
     BlockResult,
     InvalidProposal,
     apply_block,
-    check_transaction,
     execute_proposal,
     init_chain,
     run_query,
     select_transactions,
 )
+from cornerstone.execution.mempool import MempoolChecker
 from cornerstone.module import Event
 from cornerstone.modules.membership.state import node_is_member
 from cornerstone.state import MemoryStore, State, Store
@@ -50,6 +52,8 @@ APP_VERSION = 1
 PROOF_OP_TYPE = "cornerstone/smt/v1"
 STORE_QUERY_PATH = "/store"
 PEER_FILTER_PATH = "/p2p/filter/"
+ACCEPTED_RESPONSES = 64
+"""CheckTx acceptances kept ready, one per gas limit (clients use a handful of limits)."""
 
 log = logging.getLogger("cornerstone.app")
 
@@ -66,13 +70,15 @@ class Application:
         """Proposals this node executed in ProcessProposal, by height and block hash, until
         FinalizeBlock takes the decided one."""
         self._check_state = self._fresh_state()
+        self._mempool = MempoolChecker()
+        self._accepted: dict[int, pb.Response] = {}
         self._handlers: dict[str, Callable[[pb.Request], pb.Response]] = {
             "echo": lambda r: pb.Response(echo=pb.ResponseEcho(message=r.echo.message)),
             "flush": lambda r: pb.Response(flush=pb.ResponseFlush()),
             "info": lambda r: pb.Response(info=self.info(r.info)),
             "init_chain": lambda r: pb.Response(init_chain=self.init_chain(r.init_chain)),
             "query": lambda r: pb.Response(query=self.query(r.query)),
-            "check_tx": lambda r: pb.Response(check_tx=self.check_tx(r.check_tx)),
+            "check_tx": self._answer_check_tx,
             "prepare_proposal": lambda r: pb.Response(
                 prepare_proposal=self.prepare_proposal(r.prepare_proposal)
             ),
@@ -174,6 +180,15 @@ class Application:
             return pb.ResponseQuery(
                 code=error.code, codespace=error.codespace, log=error.message, height=height
             )
+        except Exception:
+            # A query reads and never writes, so a bug in one is no reason to stop the node:
+            # the exception answer that CheckTx and FinalizeBlock give would make CometBFT exit,
+            # and anyone who can reach a gateway could then halt it with one odd argument.
+            log.exception("query %s failed", req.path)
+            failed = QueryFailedError(path=req.path)
+            return pb.ResponseQuery(
+                code=failed.code, codespace=failed.codespace, log=failed.message, height=height
+            )
 
     def _filter_peer(self, what: str, height: int) -> pb.ResponseQuery:
         """CometBFT with `filter_peers` asks before it keeps a connection: "addr/<ip:port>"
@@ -190,16 +205,29 @@ class Application:
 
     # ------------------------------------------------------------------ mempool connection
     def check_tx(self, req: pb.RequestCheckTx) -> pb.ResponseCheckTx:
-        state = self._check_state
-        state.begin_transaction()
         try:
-            # Judged at the last block's time: a mempool has no time of its own.
-            checked = check_transaction(state, req.tx, get_block_time(state))
+            gas_wanted = self._mempool.check(self._check_state, req.tx)
         except TransactionError as error:
-            state.rollback_transaction()
             return pb.ResponseCheckTx(code=error.code, codespace=error.codespace, log=error.message)
-        state.commit_transaction()
-        return pb.ResponseCheckTx(gas_wanted=checked.tx.gas_limit)
+        return pb.ResponseCheckTx(gas_wanted=gas_wanted)
+
+    def _answer_check_tx(self, request: pb.Request) -> pb.Response:
+        """CheckTx as a whole response. An acceptance says only the gas wanted, so one response
+        per gas limit is made once and reused (only ever read and serialized); rechecks of a
+        backlog are thousands per block."""
+        try:
+            gas_wanted = self._mempool.check(self._check_state, request.check_tx.tx)
+        except TransactionError as error:
+            refused = pb.ResponseCheckTx(
+                code=error.code, codespace=error.codespace, log=error.message
+            )
+            return pb.Response(check_tx=refused)
+        accepted = self._accepted.get(gas_wanted)
+        if accepted is None:
+            accepted = pb.Response(check_tx=pb.ResponseCheckTx(gas_wanted=gas_wanted))
+            if len(self._accepted) < ACCEPTED_RESPONSES:
+                self._accepted[gas_wanted] = accepted
+        return accepted
 
     # ------------------------------------------------------------------ consensus connection
     def init_chain(self, req: pb.RequestInitChain) -> pb.ResponseInitChain:
@@ -253,18 +281,7 @@ class Application:
             result = apply_block(self._fresh_state(), _block(req))
         self._executed.clear()
         self._pending = result
-        return pb.ResponseFinalizeBlock(
-            tx_results=[
-                pb.ExecTxResult(
-                    code=r.code,
-                    codespace=r.codespace,
-                    log=r.log,
-                    gas_wanted=r.gas_wanted,
-                    gas_used=r.gas_used,
-                    events=[_event(e) for e in r.events],
-                )
-                for r in result.tx_results
-            ],
+        response = pb.ResponseFinalizeBlock(
             events=[_event(e) for e in result.events],
             validator_updates=[
                 pb.ValidatorUpdate(pub_key=keys_pb2.PublicKey(ed25519=key), power=power)
@@ -272,11 +289,15 @@ class Application:
             ],
             app_hash=result.app_hash,
         )
+        # Written as wire bytes and parsed once: no protobuf object per event and attribute.
+        response.MergeFromString(encode_tx_results(result.tx_results))
+        return response
 
     def commit(self) -> pb.ResponseCommit:
         pending = self._pending
         assert pending is not None, "Commit without FinalizeBlock"
         self.store.commit(pending.pending)
+        self._mempool.committed(pending.pending.writes)
         self._pending = None
         self._genesis = {}
         self._check_state = self._fresh_state()

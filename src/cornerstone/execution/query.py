@@ -21,8 +21,10 @@ def run_query(state: Reader, module_name: str, query_name: str, data: bytes) -> 
         if not isinstance(args, dict):
             raise ValueError("query arguments must be a map")
         request = parse_message(query.request, args)
+        # A query's own checks of its arguments raise ValueError as parsing does.
+        answer = query.handler(state, request)
     except ValueError as exc:
         raise InvalidArgumentsError(
             module=module_name, operation=query_name, reason=str(exc)
         ) from None
-    return encoding.encode(query.handler(state, request))
+    return encoding.encode(answer)

@@ -128,8 +128,9 @@ class Trusted:
 
 
 def trusted(state: Reader, query: Trusted) -> encoding.Value:
-    if query.issuer:
+    if query.issuer or query.credential_type:
         check_credential_type(query.credential_type)
+    if query.issuer:
         return is_trusted(state, query.credential_type, query.issuer)
     return [
         {"credential_type": kind, "issuer": issuer, "since": since}
