@@ -5,19 +5,22 @@ under load comes back with the same state as the others."""
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from cornerstone.crypto import load_key
 from cornerstone.errors import ClientError, TransactionRejectedError
-from cornerstone.localnet import Localnet
+from cornerstone.localnet import Localnet, NodeSpec
 from cornerstone.localnet.ports import find_free_base_port
 from cornerstone.modules.notary.keys import doc_key
 from cornerstone.sdk import Client, Signer
 from cornerstone.tx import Transaction
+from tests.unit.test_metrics import Family, parse, value_of
 
 pytestmark = pytest.mark.network
 
@@ -70,7 +73,26 @@ def assert_all_agree(net: Localnet) -> int:
     return target
 
 
+def app_metrics(node: NodeSpec) -> dict[str, Family]:
+    """What the node's application shows at its /metrics."""
+    with httpx.Client(trust_env=False, timeout=30) as http:
+        answer = http.get(node.metrics_url)
+    assert answer.status_code == 200, answer.text
+    return parse(answer.text)
+
+
+def anchors_committed(node: NodeSpec) -> float:
+    """Successful notary transactions the node's application has committed since it started."""
+    family = app_metrics(node)["cornerstone_app_transactions_total"]
+    return sum(
+        value
+        for _, labels, value in family.samples
+        if labels == {"module": "notary", "codespace": "", "code": "0"}
+    )
+
+
 def test_500_transactions_from_four_organizations_commit_on_every_node(net: Localnet) -> None:
+    counted_before = [anchors_committed(node) for node in net.nodes]
     signers = [signer_for(net, i, via_node=i) for i in range(1, 5)]
     sent: list[tuple[Signer, Transaction, bytes]] = []
     for n in range(125):
@@ -80,7 +102,14 @@ def test_500_transactions_from_four_organizations_commit_on_every_node(net: Loca
             sent.append((signer, tx, digest))
     heights = {signer.client.wait_for_commit(tx.hash, timeout=120).height for signer, tx, _ in sent}
     assert len(sent) == 500 and heights
-    assert_all_agree(net)
+    agreed = assert_all_agree(net)
+    # Each application's /metrics counts exactly the 500 it committed, at the network's height.
+    for node, before in zip(net.nodes, counted_before, strict=True):
+        assert anchors_committed(node) - before == 500, node.name
+        metrics = app_metrics(node)
+        assert value_of(metrics["cornerstone_app_height"], "cornerstone_app_height") >= agreed
+        checks = metrics["cornerstone_app_check_tx_total"]
+        assert sum(v for _, labels, v in checks.samples if labels["type"] == "new") >= 125
     # Every node holds the documents, proven against its own headers.
     for node in net.nodes:
         with Client(node.rpc_url) as client:
@@ -183,3 +212,35 @@ def test_an_application_killed_under_load_recovers(net: Localnet) -> None:
 
 def test_a_cometbft_killed_under_load_recovers(net: Localnet) -> None:
     _recovers_with_every_committed_transaction(net, victim=3, crash="kill_cometbft")
+
+
+def test_the_logs_are_json_lines_without_a_secret(net: Localnet) -> None:
+    """Every line our processes logged through this module's run (crashes included) is one
+    JSON object with its four fields, and no log holds a token or a private key."""
+    secrets = {}
+    for key_file in sorted((net.home / "keys").glob("*.json")):
+        secrets[key_file.name] = json.loads(key_file.read_text())["private_key"]
+    for node in net.nodes:
+        for token in (node.console_token_file, node.blob_token_file):
+            if token.is_file():
+                secrets[f"{node.name}/{token.name}"] = token.read_text().strip()
+        validator = json.loads(
+            (node.cometbft_home / "config" / "priv_validator_key.json").read_text()
+        )
+        secrets[f"{node.name} validator"] = validator["priv_key"]["value"]
+    assert all(len(secret) >= 32 for secret in secrets.values()), "secrets found"
+    committed = 0
+    for node in net.nodes:
+        for log_file in sorted(node.home.glob("*.log")):
+            text = log_file.read_text()
+            for name, secret in secrets.items():
+                assert secret not in text, f"{log_file} holds {name}"
+            if log_file.name not in ("app.log", "gateway.log"):
+                continue  # CometBFT's own format
+            for line in text.splitlines():
+                if line.startswith("--- "):  # the localnet's marker of each start
+                    continue
+                document = json.loads(line)
+                assert {"ts", "level", "logger", "msg"} <= set(document), line
+                committed += document["msg"].startswith("committed block")
+    assert committed > 0, "the applications log each committed block"

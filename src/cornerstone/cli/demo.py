@@ -83,6 +83,12 @@ def demo(orgs: int, base_port: int, home: Path) -> None:
             f"  {node.name} ({node.org}): CometBFT RPC {node.rpc_url}, "
             f"gateway {node.gateway_url} (OpenAPI {node.gateway_url}/openapi.json)"
         )
+    click.echo("Metrics (Prometheus) and logs (one JSON object per line):")
+    for node in net.nodes:
+        click.echo(
+            f"  {node.name}: application {node.metrics_url}, gateway {node.gateway_url}/metrics, "
+            f"logs in {node.home}/*.log"
+        )
     click.echo(
         f"Open the web console: {net.nodes[0].gateway_url}/console (each gateway serves one; "
         f"to vote as an organization's admin, sign in with the token in "

@@ -3,7 +3,11 @@
 Node i (1-based) owns ten ports from `base_port + 10 * (i - 1)`:
 
     +0  CometBFT P2P          +2  ABCI (CometBFT -> our application)
-    +1  CometBFT RPC          +3  the organization's gateway (HTTP)    +4..+9 unused
+    +1  CometBFT RPC          +3  the organization's gateway (HTTP)
+    +4  the application's /metrics and /healthz (HTTP)                 +5..+9 unused
+
+Every port is derived from the block, so a network created before a port was added to the
+layout (say +4) gets it too, with no change to its folder.
 
 Everything listens on 127.0.0.1 only.
 """
@@ -23,6 +27,7 @@ P2P_OFFSET = 0
 RPC_OFFSET = 1
 ABCI_OFFSET = 2
 GATEWAY_OFFSET = 3
+METRICS_OFFSET = 4
 MIN_BASE_PORT = 1024
 MAX_PORT = 65535
 
@@ -44,6 +49,8 @@ class NodePorts:
     """Where our application listens for CometBFT's four ABCI connections."""
     gateway: int
     """The organization's gateway: REST API, event stream, metrics."""
+    metrics: int
+    """The application's Prometheus metrics and health."""
 
 
 def node_ports(base_port: int, index: int) -> NodePorts:
@@ -56,6 +63,7 @@ def node_ports(base_port: int, index: int) -> NodePorts:
         rpc=first + RPC_OFFSET,
         abci=first + ABCI_OFFSET,
         gateway=first + GATEWAY_OFFSET,
+        metrics=first + METRICS_OFFSET,
     )
 
 

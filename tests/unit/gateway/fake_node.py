@@ -31,6 +31,13 @@ class FakeNode(FakeRpc):
         self.blocks: dict[int, tuple[list[bytes], pb.ResponseFinalizeBlock, int]] = {}
         self._methods["block"] = self._block
         self._methods["block_results"] = self._block_results
+        # The fake commits each transaction as it is broadcast: its mempool is always empty.
+        self._methods["num_unconfirmed_txs"] = lambda _: {
+            "n_txs": "0",
+            "total": "0",
+            "total_bytes": "0",
+            "txs": None,
+        }
         self.reachable = True
         """False: every call fails as a connection to a stopped node does."""
 

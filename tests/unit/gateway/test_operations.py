@@ -49,6 +49,11 @@ def test_metrics_count_heights_transactions_requests_and_submits(
     assert samples['cornerstone_gateway_submit_seconds_count{wait="none"}'] == 2
     assert samples['cornerstone_gateway_submit_seconds_count{wait="commit"}'] == 1
     assert samples['cornerstone_gateway_submit_seconds_bucket{wait="commit",le="+Inf"}'] == 1
+    assert samples["cornerstone_gateway_mempool_txs"] == 0  # the node's, from its RPC
+    harness.node.reachable = False
+    unreachable = parse_metrics(harness.http.get("/metrics").text)
+    assert "cornerstone_gateway_mempool_txs" not in unreachable  # unknown, not a false zero
+    assert unreachable["cornerstone_gateway_index_height"] == 4
 
 
 def parse_metrics(text: str) -> dict[str, float]:
