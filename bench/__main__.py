@@ -1,25 +1,32 @@
-"""`make bench`: Cornerstone against CometBFT's kvstore on the same four-validator network, then
-block commit time against the size of the state.
+"""`make bench`: our capacity against CometBFT's kvstore's, state commit time, contract calls.
 
-    .venv/bin/python -m bench [--rate TX_PER_S] [--duration S] [--warmup S] [...]; see --help
+Throughput is compared on the same four-validator network; then block commit time against the
+size of the state, and a contract call against a native module.
+
+    .venv/bin/python -m bench [--rate TX_PER_S] [--kvstore-rate TX_PER_S] [...]; see --help
+    BENCH_ONLY=throughput .venv/bin/python -m bench     # one step: throughput, state,
+                                                        # contracts or gateway
 
 Each run starts a fresh four-validator network on this machine (identical CometBFT settings
 for both applications) and drives it with the same open-loop load (`bench.loadgen`): a rate
 for warm-up + duration seconds, a quarter of it to each node; only the duration is measured.
 
-1. cornerstone at `--rate`: notary anchors, signed before the clock starts. The default rate is
-   above what our application commits on a two-core machine, so this measures its capacity.
-2. kvstore at the same `--rate`: the same load on CometBFT's built-in application.
-3. kvstore at `--kvstore-rate`: a rate that saturates kvstore too, for its capacity.
-4. cornerstone at `--latency-rate` (default half the capacity measured in 1): its latency at a
-   load it sustains, since a saturated run's latency is only queueing time.
-5. `bench.state_commit`: one block of 1,000 changed keys over 10,000 and 1,000,000 keys.
-6. `cornerstone.contracts.benchmark`: a contract call doing 10 state reads and 10 writes
+1. Throughput: the capacity of each application, searched the same way for both. A rate is
+   kept up when the committed rate over the window is at least KEPT_UP_SHARE of the offered
+   one and the p99 latency at most P99_LIMIT_MS (a queue that grows shows in both). Starting
+   from `--rate` (ours, notary anchors signed before the clock starts) and `--kvstore-rate`
+   (unique key=value transactions of the same size), the rate goes up or down by STEP until
+   one is kept up and one is not, then bisects until they are within RESOLUTION; the probes of
+   the two applications alternate, so a change in the machine's load hits both. An
+   application's capacity is the committed rate of its highest kept-up probe.
+2. `bench.state_commit`: one block of 1,000 changed keys over 10,000 and 1,000,000 keys.
+3. `cornerstone.contracts.benchmark`: a contract call doing 10 state reads and 10 writes
    against a native handler doing the same (issue 4's target: a ratio of at most 3).
+4. `bench.gateway`: submit-and-commit through the gateways against straight to CometBFT's RPC
+   (issue 6's target: within 10%), settings in BENCH_GATEWAY_* variables (see there).
 
 Results go to stdout and to .artifacts/bench.json. The last line is
-`ratio_vs_kvstore=<cornerstone tx/s / kvstore tx/s>`, each application's committed rate when
-saturated (its capacity); the ratio at the same offered load is printed above it.
+`ratio_vs_kvstore=<our capacity / kvstore's capacity>`.
 """
 
 from __future__ import annotations
@@ -27,17 +34,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import platform
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from bench.loadgen import MAX_BATCH, SATURATED_SHARE, LoadResult, Schedule, Stream, run_load
+from bench import gateway as gateway_step
+from bench.loadgen import MAX_BATCH, LoadResult, Schedule, Stream, run_load
 from bench.network import CpuMeter, network_processes, running_network
 from bench.state_commit import measure_commit
 from bench.workload import GAS_LIMIT, kvstore_streams, mean_size, notary_streams
@@ -46,18 +55,27 @@ from cornerstone.localnet import AppKind, Localnet
 from cornerstone.localnet.cometbft import find_cometbft, version
 from cornerstone.localnet.config import MEMPOOL, consensus_timeouts
 
-DEFAULT_RATE: Final = 1100.0
-"""Offered tx/s for the comparison runs: about 1.4x the ~750 tx/s our application commits on a
-two-core machine. Much more and its mempool (20,000 transactions) overflows within the run
-(1,400 offered: 1,110 transactions dropped)."""
-DEFAULT_KVSTORE_RATE: Final = 4000.0
-"""Offered tx/s for kvstore's capacity run: above the 2,700-3,300 tx/s it commits on two cores
-(3,500 offered was not always enough), and not so far above that its mempool overflows within
-the run or the overload itself costs much (5,500 offered: 2,350 committed)."""
-DEFAULT_DURATION: Final = 20.0
+STEPS: Final = ("throughput", "state", "contracts", "gateway")
+"""What BENCH_ONLY (comma-separated) may name; all of them run by default."""
+DEFAULT_RATE: Final = 1200.0
+"""Our first probe, tx/s: about what our application committed on a two-core machine."""
+DEFAULT_KVSTORE_RATE: Final = 2800.0
+"""kvstore's first probe: it committed 2,700-3,300 tx/s at saturation on two cores."""
+DEFAULT_DURATION: Final = 15.0
 DEFAULT_WARMUP: Final = 5.0
-LATENCY_SHARE: Final = 0.5
-"""The latency run offers this share of our measured capacity."""
+KEPT_UP_SHARE: Final = 0.95
+"""A probe is kept up when it commits at least this share of the offered rate..."""
+P99_LIMIT_MS: Final = 5000.0
+"""...and its p99 latency is at most this (blocks of a run that keeps up take 1-2 s)."""
+STEP: Final = 1.3
+"""Factor between probes until the capacity is bracketed."""
+RESOLUTION: Final = 1.1
+"""The search stops once the lowest failed rate is within this factor of the highest kept up."""
+MAX_PROBES: Final = 5
+"""Probes per application at most (each takes about 40 s)."""
+PROBE_DRAIN_S: Final = 15.0
+"""How long a probe waits for its backlog after the last send: an overloaded probe has failed
+whatever its backlog, and a kept-up one drains in a block or two."""
 STATE_SIZES: Final = (10_000, 1_000_000)
 STATE_CHANGED: Final = 1000
 STATE_ROUNDS: Final = 20
@@ -90,45 +108,97 @@ class Outcome:
     """CPU seconds of each process during the measurement window."""
 
 
+def kept_up(result: LoadResult) -> bool:
+    """Whether a run committed what was offered, without a growing queue."""
+    p99 = result.latency_p99_ms
+    return (
+        result.throughput >= KEPT_UP_SHARE * result.offered_rate
+        and p99 is not None
+        and p99 <= P99_LIMIT_MS
+    )
+
+
+@dataclass(slots=True)
+class CapacitySearch:
+    """The rates to probe for one application, from what the earlier probes showed."""
+
+    app: AppKind
+    start: float
+    max_probes: int = MAX_PROBES
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def best(self) -> Outcome | None:
+        """The highest kept-up probe."""
+        kept = [o for o in self.outcomes if kept_up(o.result)]
+        return max(kept, key=lambda o: o.run.rate, default=None)
+
+    def lowest_failed(self) -> Outcome | None:
+        failed = [o for o in self.outcomes if not kept_up(o.result)]
+        return min(failed, key=lambda o: o.run.rate, default=None)
+
+    def next_rate(self) -> float | None:
+        """The next rate to offer, or None when the search is over."""
+        if len(self.outcomes) >= self.max_probes:
+            return None
+        best, failed = self.best(), self.lowest_failed()
+        if best is None and failed is None:
+            rate = self.start
+        elif failed is None:
+            assert best is not None
+            rate = best.run.rate * STEP
+        elif best is None:
+            rate = failed.run.rate / STEP
+        elif failed.run.rate <= best.run.rate * RESOLUTION:
+            return None
+        else:
+            rate = math.sqrt(best.run.rate * failed.run.rate)
+        return float(max(10, round(rate / 10) * 10))
+
+    def capacity(self) -> float:
+        """Committed tx/s of the highest kept-up probe (0 if none kept up)."""
+        best = self.best()
+        return best.result.throughput if best is not None else 0.0
+
+    def verdict(self) -> str:
+        best, failed = self.best(), self.lowest_failed()
+        if best is None:
+            return f"no probe kept up (lowest tried {failed.run.rate:g} tx/s)" if failed else ""
+        if failed is None:
+            return (
+                f"every probe kept up: a lower bound (raise the start rate above {best.run.rate:g})"
+            )
+        return f"kept up at {best.run.rate:g}, not at {failed.run.rate:g} tx/s offered"
+
+
 def main() -> None:
     args = _parse_args()
     began = time.monotonic()
     cores = os.cpu_count() or 1
     timeouts = consensus_timeouts(None)
     print(
-        f"Cornerstone benchmark: 4 validators on this machine ({cores} cores); each run offers "
-        f"its rate for {args.warmup:g} s warm-up + {args.duration:g} s measured, a quarter per "
-        f"node.\nConsensus on both: {', '.join(f'{k} {v}' for k, v in timeouts.items())}; "
-        f"mempool {MEMPOOL['size']:,} transactions.",
+        f"Cornerstone benchmark ({', '.join(args.only)}): 4 validators on this machine "
+        f"({cores} cores); each run offers its rate for {args.warmup:g} s warm-up + "
+        f"{args.duration:g} s measured, a quarter per node.\nConsensus on both: "
+        f"{', '.join(f'{k} {v}' for k, v in timeouts.items())}; mempool {MEMPOOL['size']:,} "
+        f"transactions.",
         flush=True,
     )
-    runs = [
-        Run("cornerstone", "cornerstone", "cornerstone (notary anchors)", args.rate),
-        Run("kvstore", "kvstore", "kvstore (key=value), same load", args.rate),
-    ]
-    if args.kvstore_rate > 0:
-        runs.append(Run("kvstore_capacity", "kvstore", "kvstore, saturating", args.kvstore_rate))
-    outcomes: dict[str, Outcome] = {}
-    tx_size = 0
-    for run in runs:
-        outcome = _run(run, args, tx_size=tx_size)
-        tx_size = tx_size or outcome.tx_size
-        outcomes[run.key] = outcome
-        _print_outcome(outcome, cores=cores)
-
-    ours = outcomes["cornerstone"].result
-    latency_rate = args.latency_rate
-    if latency_rate < 0:
-        latency_rate = round(LATENCY_SHARE * min(ours.throughput, args.rate) / 10) * 10
-    if latency_rate > 0:
-        run = Run(
-            "cornerstone_latency", "cornerstone", "cornerstone, sustainable load", latency_rate
+    searches: list[CapacitySearch] = []
+    if "throughput" in args.only:
+        print(
+            f"\n== throughput: each application's capacity, the highest offered rate it keeps "
+            f"up with (committed >= {KEPT_UP_SHARE:.0%} of offered, p99 <= {P99_LIMIT_MS:,.0f} "
+            f"ms); probes alternate between the two",
+            flush=True,
         )
-        outcomes[run.key] = _run(run, args, tx_size=tx_size)
-        _print_outcome(outcomes[run.key], cores=cores)
+        searches = [
+            CapacitySearch("cornerstone", args.rate, max_probes=args.probes),
+            CapacitySearch("kvstore", args.kvstore_rate, max_probes=args.probes),
+        ]
+        _search(searches, args, cores=cores)
 
     state: list[dict[str, float]] = []
-    if args.state_rounds > 0:
+    if "state" in args.only and args.state_rounds > 0:
         print(
             f"\n== block commit time: {STATE_CHANGED:,} changed keys per block, "
             f"Store.compute + Store.commit over {args.state_rounds} blocks (bench.state_commit)",
@@ -139,45 +209,58 @@ def main() -> None:
             state.append(measured)
             print(_state_line(measured), flush=True)
 
-    print("\n== contract call, 10 reads + 10 writes, against a native handler", flush=True)
-    contract_s, native_s = measure_reads_writes(10), measure_native_reads_writes(10)
-    contracts = {
-        "contract_us": round(contract_s * 1e6, 1),
-        "native_us": round(native_s * 1e6, 1),
-        "ratio": round(contract_s / native_s, 2),
-    }
-    print(
-        f"   contract {contracts['contract_us']} us, native {contracts['native_us']} us per "
-        f"call: ratio {contracts['ratio']} (target: at most 3)"
-    )
+    contracts: dict[str, float] = {}
+    if "contracts" in args.only:
+        print("\n== contract call, 10 reads + 10 writes, against a native handler", flush=True)
+        contract_s, native_s = measure_reads_writes(10), measure_native_reads_writes(10)
+        contracts = {
+            "contract_us": round(contract_s * 1e6, 1),
+            "native_us": round(native_s * 1e6, 1),
+            "ratio": round(contract_s / native_s, 2),
+        }
+        print(
+            f"   contract {contracts['contract_us']} us, native {contracts['native_us']} us "
+            f"per call: ratio {contracts['ratio']} (target: at most 3)"
+        )
 
-    print("\n== summary")
-    _print_table(outcomes)
-    theirs = max(
-        (o.result for o in outcomes.values() if o.run.app == "kvstore"),
-        key=lambda result: result.throughput,
-    )
-    ratio = ours.throughput / theirs.throughput if theirs.throughput else 0.0
-    same_load = outcomes["kvstore"].result
-    same_ratio = ours.throughput / same_load.throughput if same_load.throughput else 0.0
-    for line in _verdict(ours, theirs):
-        print(line)
-    print(
-        f"At the same offered load ({args.rate:g} tx/s): cornerstone {ours.throughput:.0f}, "
-        f"kvstore {same_load.throughput:.0f} tx/s, ratio {same_ratio:.2f}."
-    )
+    if "gateway" in args.only:
+        gateway_step.run_step()  # gateway against CometBFT RPC (issue 6): bench/gateway.py
+
     elapsed = time.monotonic() - began
+    if not searches:
+        print(f"(took {elapsed:.0f} s)")
+        return
+    print("\n== summary")
+    _print_table([o for search in searches for o in search.outcomes])
+    ours, theirs = searches
+    ratio = ours.capacity() / theirs.capacity() if theirs.capacity() else 0.0
+    for search in searches:
+        print(f"Capacity of {search.app}: {search.capacity():.0f} tx/s ({search.verdict()}).")
     _write_artifact(
-        args=args,
-        outcomes=outcomes,
-        state=state,
-        contracts=contracts,
-        ratio=ratio,
-        same_load_ratio=same_ratio,
-        elapsed=elapsed,
+        args=args, searches=searches, state=state, contracts=contracts, ratio=ratio, elapsed=elapsed
     )
     print(f"(took {elapsed:.0f} s; results in {ARTIFACT})")
     print(f"ratio_vs_kvstore={ratio:.2f}")
+
+
+def _search(searches: list[CapacitySearch], args: argparse.Namespace, *, cores: int) -> None:
+    """Probe the applications in turn until every search is over."""
+    tx_size = 0
+    while True:
+        progressed = False
+        for search in searches:
+            rate = search.next_rate()
+            if rate is None:
+                continue
+            progressed = True
+            number = len(search.outcomes) + 1
+            run = Run(f"{search.app}_{number}", search.app, f"{search.app}, probe {number}", rate)
+            outcome = _run(run, args, tx_size=tx_size)
+            tx_size = tx_size or (outcome.tx_size if run.app == "cornerstone" else 0)
+            search.outcomes.append(outcome)
+            _print_outcome(outcome, cores=cores)
+        if not progressed:
+            return
 
 
 def _parse_args() -> argparse.Namespace:
@@ -191,7 +274,7 @@ def _parse_args() -> argparse.Namespace:
         "--rate",
         type=float,
         default=env("BENCH_RATE", DEFAULT_RATE),
-        help=f"offered tx/s of the comparison runs (env BENCH_RATE, default {DEFAULT_RATE:g})",
+        help=f"our first probe, tx/s (env BENCH_RATE, default {DEFAULT_RATE:g})",
     )
     parser.add_argument(
         "--duration",
@@ -209,15 +292,19 @@ def _parse_args() -> argparse.Namespace:
         "--kvstore-rate",
         type=float,
         default=env("BENCH_KVSTORE_RATE", DEFAULT_KVSTORE_RATE),
-        help="offered tx/s of kvstore's capacity run; 0 skips it "
+        help="kvstore's first probe, tx/s "
         f"(env BENCH_KVSTORE_RATE, default {DEFAULT_KVSTORE_RATE:g})",
     )
     parser.add_argument(
-        "--latency-rate",
-        type=float,
-        default=env("BENCH_LATENCY_RATE", -1),
-        help="offered tx/s of our latency run; 0 skips it (env BENCH_LATENCY_RATE, default "
-        f"{LATENCY_SHARE:g} x the committed rate measured at --rate)",
+        "--probes",
+        type=int,
+        default=int(env("BENCH_PROBES", MAX_PROBES)),
+        help=f"probes per application at most (env BENCH_PROBES, default {MAX_PROBES})",
+    )
+    parser.add_argument(
+        "--only",
+        default=os.environ.get("BENCH_ONLY", ",".join(STEPS)),
+        help=f"comma-separated steps to run, of {', '.join(STEPS)} (env BENCH_ONLY; default all)",
     )
     parser.add_argument(
         "--state-rounds",
@@ -227,9 +314,14 @@ def _parse_args() -> argparse.Namespace:
         f"(env BENCH_STATE_ROUNDS, default {STATE_ROUNDS})",
     )
     args = parser.parse_args()
-    rates = (args.rate, args.kvstore_rate, args.latency_rate)
-    if not (args.rate > 0 and all(rate <= 20_000 for rate in rates)):
-        parser.error("choose rates of at most 20000 tx/s (and --rate above 0)")
+    args.only = [step.strip() for step in args.only.split(",") if step.strip()]
+    unknown = [step for step in args.only if step not in STEPS]
+    if unknown or not args.only:
+        parser.error(f"--only / BENCH_ONLY names steps of {', '.join(STEPS)}, not {unknown}")
+    if not all(0 < rate <= 20_000 for rate in (args.rate, args.kvstore_rate)):
+        parser.error("choose start rates above 0 and at most 20000 tx/s")
+    if not 1 <= args.probes <= 20:
+        parser.error("choose 1 <= probes <= 20")
     if not (0 < args.duration <= 300 and 0 <= args.warmup <= 60):
         parser.error("choose 0 < duration <= 300 and 0 <= warmup <= 60")
     if not 0 <= args.state_rounds <= 1000:
@@ -268,6 +360,7 @@ def _run(run: Run, args: argparse.Namespace, *, tx_size: int) -> Outcome:
                 watch_url=net.nodes[0].rpc_url,
                 on_window_open=meter.start,
                 on_window_close=meter.stop,
+                drain_limit=PROBE_DRAIN_S,
             )
         )
     return Outcome(
@@ -281,9 +374,10 @@ def _run(run: Run, args: argparse.Namespace, *, tx_size: int) -> Outcome:
 def _print_outcome(outcome: Outcome, *, cores: int) -> None:
     result = outcome.result
     verdict = (
-        f"SATURATED (committed < {SATURATED_SHARE:.0%} of offered)"
-        if result.saturated
-        else "kept up with the offered load"
+        "kept up with the offered load"
+        if kept_up(result)
+        else f"NOT kept up (needs >= {KEPT_UP_SHARE:.0%} of offered and p99 <= "
+        f"{P99_LIMIT_MS:,.0f} ms)"
     )
     print(f"   {outcome.tx_size}-byte transactions")
     print(
@@ -314,9 +408,9 @@ def _print_outcome(outcome: Outcome, *, cores: int) -> None:
                 else ""
             )
         )
-        if result.saturated:
+        if not kept_up(result):
             print(
-                "   (saturated: that latency is time queued in the mempool and grows with the "
+                "   (not kept up: that latency is time queued in the mempool and grows with the "
                 "run's length; it is not the latency at a load the network sustains)"
             )
     print(
@@ -330,18 +424,18 @@ def _print_outcome(outcome: Outcome, *, cores: int) -> None:
     print(f"   CPU in the window (100% = one core of {cores}): {shares}", flush=True)
 
 
-def _print_table(outcomes: Mapping[str, Outcome]) -> None:
+def _print_table(outcomes: list[Outcome]) -> None:
     print(
         f"   {'run':<22}{'offered':>9}{'tx/s':>9}{'sent':>9}{'committed':>11}"
-        f"{'p50 ms':>9}{'p99 ms':>9}  saturated"
+        f"{'p50 ms':>9}{'p99 ms':>9}  kept up"
     )
-    for key, outcome in outcomes.items():
+    for outcome in outcomes:
         r = outcome.result
         p50 = "-" if r.latency_p50_ms is None else f"{r.latency_p50_ms:,.0f}"
         p99 = "-" if r.latency_p99_ms is None else f"{r.latency_p99_ms:,.0f}"
         print(
-            f"   {key:<22}{r.offered_rate:>9,.0f}{r.throughput:>9,.1f}{r.sent:>9,}"
-            f"{r.committed:>11,}{p50:>9}{p99:>9}  {'yes' if r.saturated else 'no'}"
+            f"   {outcome.run.key:<22}{r.offered_rate:>9,.0f}{r.throughput:>9,.1f}{r.sent:>9,}"
+            f"{r.committed:>11,}{p50:>9}{p99:>9}  {'yes' if kept_up(r) else 'no'}"
         )
 
 
@@ -355,39 +449,13 @@ def _state_line(measured: Mapping[str, float]) -> str:
     )
 
 
-def _verdict(ours: LoadResult, theirs: LoadResult) -> list[str]:
-    """What the ratio means, given which runs saturated."""
-    lines = [
-        f"Capacity: cornerstone {ours.throughput:.0f} tx/s at {ours.offered_rate:g} offered "
-        f"({'saturated' if ours.saturated else 'NOT saturated'}); kvstore "
-        f"{theirs.throughput:.0f} tx/s at {theirs.offered_rate:g} offered "
-        f"({'saturated' if theirs.saturated else 'NOT saturated'})."
-    ]
-    if ours.saturated and theirs.saturated:
-        lines.append("Both saturated: the ratio below compares capacities.")
-    elif ours.saturated:
-        lines.append(
-            "kvstore did not saturate, so its capacity is higher than measured: the ratio "
-            "below is an upper bound (raise --kvstore-rate)."
-        )
-    elif theirs.saturated:
-        lines.append(
-            "cornerstone did not saturate, so its capacity is higher than measured: the ratio "
-            "below is a lower bound (raise --rate)."
-        )
-    else:
-        lines.append("Neither saturated: the ratio below compares offered loads, not capacities.")
-    return lines
-
-
 def _write_artifact(
     *,
     args: argparse.Namespace,
-    outcomes: Mapping[str, Outcome],
+    searches: list[CapacitySearch],
     state: list[dict[str, float]],
     contracts: Mapping[str, float],
     ratio: float,
-    same_load_ratio: float,
     elapsed: float,
 ) -> None:
     document: dict[str, Any] = {
@@ -409,21 +477,28 @@ def _write_artifact(
             "config": CONFIG,
             "mempool": dict(MEMPOOL),
             "notary_gas_limit": GAS_LIMIT,
+            "kept_up": {"share": KEPT_UP_SHARE, "p99_limit_ms": P99_LIMIT_MS},
+            "search": {"step": STEP, "resolution": RESOLUTION, "max_probes": args.probes},
+            "steps": args.only,
+        },
+        "capacity": {
+            search.app: {"tx_per_s": round(search.capacity(), 1), "verdict": search.verdict()}
+            for search in searches
         },
         "runs": {
-            key: {
+            o.run.key: {
                 "app": o.run.app,
                 "title": o.run.title,
                 "tx_size": o.tx_size,
                 **o.result.to_json(),
                 "cpu_s_by_process": {label: round(s, 1) for label, s in o.cpu_by_process.items()},
             }
-            for key, o in outcomes.items()
+            for search in searches
+            for o in search.outcomes
         },
         "state_commit": state,
         "contract_vs_native": contracts,
         "ratio_vs_kvstore": round(ratio, 2),
-        "ratio_at_same_offered_load": round(same_load_ratio, 2),
         "elapsed_s": round(elapsed),
     }
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)

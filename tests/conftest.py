@@ -146,3 +146,10 @@ def listening_on(port: int) -> Iterator[socket.socket]:
         holder.bind(("127.0.0.1", port))
         holder.listen()
         yield holder
+
+
+@pytest.fixture(autouse=True)
+def _trust_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's light client pins headers in a trust store: one per test, never the home of
+    the user running the tests (fake chains of one chain id differ from test to test)."""
+    monkeypatch.setenv("CORNERSTONE_TRUST_DIR", str(tmp_path_factory.mktemp("trust")))

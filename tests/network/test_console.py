@@ -1,16 +1,23 @@
 """The web console in a real headless Chromium (Debian's package, driven by Playwright) against
 a real four-organization network: every page shows the network's own data, a notarized
 document is found by search and followed from its transaction to its block, an admin votes
-from the governance page with the key its organization manages, and a live update arrives
-without a reload. Screenshots of each page go to .artifacts/console/."""
+from the governance page with the key its organization manages, a live update arrives without
+a reload, and the module pages show what the CLI just did: a notary anchor in the list, a
+dataset with its grant and receipt, a DID with its document and a revoked status. Screenshots
+of each page go to .artifacts/console/."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -286,3 +293,112 @@ def test_a_live_update_arrives_without_a_reload(net: Localnet, page: Page) -> No
     expect(page.locator(f'#latest-blocks a[href="#/blocks/{height}"]')).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True, "the page was not reloaded"
     shot(page, "live-update")
+
+
+def cli(net: Localnet, org: int, *args: str) -> str:
+    """The real `cornerstone` command in a child process, through organization `org`'s node;
+    its standard output."""
+    where = ["--home", str(net.home), "--node", net.node(org).rpc_url]
+    result = subprocess.run(
+        [sys.executable, "-m", "cornerstone.cli", *args, *where],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CORNERSTONE_HOME": str(net.home)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def answers(url: str, check: Callable[[Any], bool]) -> bool:
+    """Whether GET `url` answers 200 with JSON that passes `check`."""
+    answer = httpx.get(url, timeout=5, trust_env=False)
+    return answer.status_code == 200 and check(answer.json())
+
+
+def test_the_notary_page_lists_anchors_and_looks_one_up(net: Localnet, page: Page) -> None:
+    digest, tx_hash, height = anchor(net, 2, "anchored for the list")
+    gateway = net.node(1).gateway_url
+    wait_for("node1's gateway to index the anchor", lambda: indexed(gateway, tx_hash))
+    page.goto(gateway + "/console#/notary")
+    row = page.locator("#anchors tbody tr", has_text=digest[:16])
+    expect(row).to_contain_text("org2")
+    expect(row).to_contain_text(str(height))
+    shot(page, "notary-anchors")
+    row.locator("a", has_text=digest[:16]).click()
+    expect(page.locator("#notary-result")).to_contain_text(digest)
+    expect(page.locator("#notary-result")).to_contain_text("anchored for the list")
+
+
+def test_the_data_sharing_pages_show_a_dataset_its_grant_and_receipt(
+    net: Localnet, page: Page, tmp_path: Path
+) -> None:
+    for org in (1, 2):
+        cli(net, org, "data", "keys", "register", "--key", f"org{org}")
+    source = tmp_path / "readings.csv"
+    source.write_bytes(b"meter,kwh\nM-1,120\n")
+    publish = ["data", "publish", str(source), "--title", "console readings", "--key", "org1"]
+    dataset = json.loads(cli(net, 1, *publish, "--json"))["dataset"]
+    cli(net, 1, "data", "grant", dataset, "--org", "org2", "--purpose", "billing", "--key", "org1")
+    cli(net, 2, "data", "request", dataset, "--purpose", "billing", "--key", "org2")
+    assert cli(net, 1, "data", "deliver", "--key", "org1").startswith(f"released {dataset} v1")
+    gateway = net.node(4).gateway_url
+    wait_for(
+        "node4 to know the receipt",
+        lambda: answers(
+            f"{gateway}/v1/modules/datashare/receipts?dataset={dataset}",
+            lambda found: bool(found["value"]),
+        ),
+    )
+
+    page.goto(gateway + "/console#/data")
+    row = page.locator("#datasets tbody tr", has_text="console readings")
+    expect(row).to_contain_text("org1")
+    shot(page, "data")
+    row.locator("a").first.click()
+    expect(page.locator("#dataset-title")).to_have_text("console readings")
+    expect(page.locator("#dataset-versions tbody tr")).to_have_count(1)
+    expect(page.locator("#dataset-grants")).to_contain_text("org2")
+    expect(page.locator("#dataset-grants")).to_contain_text("active")
+    receipts = page.locator("#dataset-receipts tbody tr")
+    expect(receipts).to_have_count(1)
+    expect(receipts).to_contain_text("billing")
+    expect(receipts).to_contain_text("org2")
+    shot(page, "dataset")
+
+
+def test_the_identity_pages_show_a_did_its_document_and_a_revocation(
+    net: Localnet, page: Page, tmp_path: Path
+) -> None:
+    did = cli(net, 3, "did", "create", "--key", "org3", "--name", "console").splitlines()[0]
+    subject = tmp_path / "subject.json"
+    subject.write_text(json.dumps({"id": "did:example:someone"}))
+    credential = tmp_path / "credential.json"
+    issue = ["vc", "issue", "--key", "org3", "--issuer", did, "--type", "ExampleCredential"]
+    cli(net, 3, *issue, "--subject", str(subject), "--out", str(credential))
+    index = int(json.loads(credential.read_text())["credentialStatus"][0]["statusListIndex"])
+    cli(net, 3, "vc", "revoke", str(credential), "--key", "org3")
+    gateway = net.node(1).gateway_url
+    wait_for(
+        "node1's gateway to index the revocation",
+        lambda: answers(
+            f"{gateway}/v1/events?type=did.status_revoked",
+            lambda events: any(e["attributes"]["issuer"] == did for e in events["items"]),
+        ),
+    )
+
+    page.goto(gateway + "/console#/identity")
+    row = page.locator("#dids tbody tr", has_text=did)
+    expect(row).to_contain_text("org3")
+    expect(page.locator("#status-changes")).to_contain_text(did)
+    shot(page, "identity")
+    row.locator("a", has_text=did).click()
+    expect(page.locator("#did-id")).to_have_text(did)
+    expect(page.locator("#did-document")).to_contain_text(f'"id": "{did}"')
+    expect(page.locator("#did-document")).to_contain_text("publicKeyMultibase")
+    expect(page.locator("#did-history tbody tr")).to_have_count(1)
+    revocation = page.locator("#status-lists tbody tr", has_text="revocation")
+    expect(revocation).to_contain_text(f"1: {index}")
+    expect(page.locator("#status-lists tbody tr", has_text="suspension")).to_contain_text("none")
+    shot(page, "did")

@@ -15,6 +15,7 @@ from cornerstone import encoding
 from cornerstone.crypto import load_key
 from cornerstone.errors import ClientError, LocalnetError, ProofError
 from cornerstone.sdk import Client, Committed, Signer, VerifiedValue
+from cornerstone.sdk.light import GenesisRoot, Trust
 
 SHOWN_BYTES: Final = 64
 """Longer byte strings are shortened for people (never in --json)."""
@@ -61,7 +62,22 @@ def keys_dir(home: Path) -> Path:
 def connect(home: Path, node_url: str | None) -> Client:
     """The client of the node the commands talk to: the one seam between them and the network
     (tests replace it with a client of an in-memory chain)."""
-    return Client(resolve_node(home, node_url))
+    return Client(resolve_node(home, node_url), trust=light_trust(home, node_url))
+
+
+def light_trust(home: Path, node_url: str | None) -> Trust:
+    """Which headers proofs are checked against: for the local network, those that follow from
+    its genesis file (on this machine, not the node's word), pinned in <home>/trust; for a
+    --node, trust on first use in the SDK's store (~/.cornerstone/trust)."""
+    if node_url:
+        return Trust()
+    from cornerstone.localnet import Localnet
+
+    try:
+        genesis = Localnet.load(home).nodes[0].cometbft_home / "config" / "genesis.json"
+    except LocalnetError:
+        return Trust()
+    return Trust(root=GenesisRoot.load(genesis), store_dir=home / "trust")
 
 
 def signer(client: Client, home: Path, key_name: str) -> Signer:
@@ -74,7 +90,8 @@ def proven(client: Client, key: bytes, *, height: int = 0) -> VerifiedValue:
         return client.read_verified(key, height=height)
     except ProofError as exc:
         raise click.ClickException(
-            f"{exc.message} (code {exc.code}): do not trust the node at {client.rpc_url}"
+            f"{exc.message} ({exc.codespace} code {exc.code}): "
+            f"do not trust the node at {client.rpc_url}"
         ) from None
 
 

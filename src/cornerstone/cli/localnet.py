@@ -19,7 +19,7 @@ from cornerstone.localnet import (
     NodeStatus,
     down,
 )
-from cornerstone.localnet.config import APP_KINDS
+from cornerstone.localnet.config import APP_KINDS, check_database_prefix, gateway_database
 from cornerstone.localnet.network import (
     DEFAULT_CHAIN_ID,
     MANIFEST,
@@ -69,18 +69,29 @@ def localnet() -> None:
     help="The application: cornerstone, or CometBFT's built-in kvstore to test the network "
     "alone [default: cornerstone, or the existing network's].",
 )
+@click.option(
+    "--database",
+    default=None,
+    metavar="URL",
+    help="Index each gateway in PostgreSQL, postgresql://USER@HOST:PORT/PREFIX: node i's in "
+    "database PREFIX_node<i>, created if missing (USER needs CREATEDB, else create them); "
+    "kept for later starts [default: SQLite in each gateway's folder, or the existing "
+    "network's].",
+)
 @home_option
-def up(orgs: int | None, base_port: int | None, app: str | None, home: Path) -> None:
+def up(
+    orgs: int | None, base_port: int | None, app: str | None, database: str | None, home: Path
+) -> None:
     """Create the network (the first time) and start every node."""
     with _user_errors():
-        bring_up(home, orgs=orgs, base_port=base_port, app=app)
+        bring_up(home, orgs=orgs, base_port=base_port, app=app, database=database)
 
 
 @localnet.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @home_option
 def status(as_json: bool, home: Path) -> None:
-    """Show each node: its processes, height, app hash and peers."""
+    """Show each node: its processes, height, app hash, peers and addresses."""
     with _user_errors():
         net = Localnet.load(home)
         nodes = net.status()
@@ -123,6 +134,7 @@ def bring_up(
     orgs: int | None = None,
     base_port: int | None = None,
     app: str | None = None,
+    database: str | None = None,
     echo: Progress = click.echo,
 ) -> Localnet:
     """Create the network in `home` unless it exists, start it, and print where it listens.
@@ -130,6 +142,8 @@ def bring_up(
     Given options must match an existing network; None means "the existing network's, or the
     default". Raises LocalnetError (a UserError) for the caller to report.
     """
+    if database is not None:
+        check_database_prefix(database)  # before anything is written
     if (home / MANIFEST).exists():
         net = Localnet.load(home)
         _require_same(net, orgs=orgs, base_port=base_port, app=app)
@@ -144,6 +158,15 @@ def bring_up(
         net = Localnet.create(
             home, orgs=count, base_port=first_port, app=_app_kind(app or "cornerstone")
         )
+    if database is not None and database != net.gateway_database:
+        if net.app == "kvstore":
+            raise LocalnetError(
+                reason="a kvstore network has no gateways: --database is for the cornerstone app"
+            )
+        net.use_database(database)
+        echo(f"gateways index in PostgreSQL: {gateway_database(database, '<node>')}")
+        if any(node.gateway_running for node in net.status()):
+            echo("gateways running now keep their index until restarted (down, then up)")
     net.start(progress=echo)
     echo("")
     _echo_table(net.status(), echo=echo)
@@ -187,8 +210,25 @@ def _gateway_cell(node: NodeStatus) -> str:
     return node.gateway_url if node.gateway_running else "stopped"
 
 
+def _metrics_cell(node: NodeStatus) -> str:
+    if node.metrics_url is None:
+        return "-"
+    return node.metrics_url if node.app_running else "stopped"
+
+
 def _echo_table(nodes: Sequence[NodeStatus], *, echo: Progress = click.echo) -> None:
-    header = ("NODE", "ORG", "APP", "COMETBFT", "HEIGHT", "PEERS", "APP HASH", "RPC", "GATEWAY")
+    header = (
+        "NODE",
+        "ORG",
+        "APP",
+        "COMETBFT",
+        "HEIGHT",
+        "PEERS",
+        "APP HASH",
+        "RPC",
+        "GATEWAY",
+        "APP METRICS",
+    )
     rows = [header] + [
         (
             node.name,
@@ -200,6 +240,7 @@ def _echo_table(nodes: Sequence[NodeStatus], *, echo: Progress = click.echo) -> 
             "-" if not node.app_hash else node.app_hash[:HASH_SHOWN],
             node.rpc_url,
             _gateway_cell(node),
+            _metrics_cell(node),
         )
         for node in nodes
     ]

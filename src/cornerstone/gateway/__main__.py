@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
 
 from cornerstone.errors import ConfigError, KeyFileError
+from cornerstone.gateway import auth_options
 from cornerstone.gateway.app import DEFAULT_RATE, Settings, run
 from cornerstone.gateway.blobs import DEFAULT_MAX_BLOB_BYTES
 from cornerstone.gateway.limits import RateLimit
+from cornerstone.logs import LOG_FORMATS, configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +64,19 @@ def main(argv: list[str] | None = None) -> int:
         help="The token blob uploads need: read from this file, or made and written to it "
         "(mode 0600) when it is absent (default: DATA/blob.token).",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="auto",
+        help="json: one JSON object per line; text: for people; auto (default): text on a "
+        "terminal, else json.",
+    )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="Log every request (off by default: /metrics counts requests by route and status).",
+    )
+    auth_options.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.max_blob_bytes < 0:
         parser.error("--max-blob-bytes cannot be negative")
@@ -75,9 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         if not name or not file:
             parser.error(f"--managed-key wants NAME=FILE, not {entry!r}")
         managed.append((name, Path(file)))
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_format)
     settings = Settings(
         rpc_url=args.rpc,
         data_dir=args.data,
@@ -88,10 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         console_token_file=args.console_token_file,
         max_blob_bytes=args.max_blob_bytes,
         blob_token_file=args.blob_token_file,
+        **auth_options.settings_of(args, parser),
     )
     try:
-        run(settings, host=host, port=int(port))
-    except (KeyFileError, ConfigError) as exc:  # a key, an index database or a blob token file
+        run(settings, host=host, port=int(port), access_log=args.access_log)
+    except (KeyFileError, ConfigError) as exc:  # a key, an index database, a token or TLS file
         print(f"gateway: {exc.message}", file=sys.stderr)
         return 2
     return 0

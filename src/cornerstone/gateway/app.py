@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -40,20 +42,31 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cornerstone import __version__, encoding
 from cornerstone.errors import CornerstoneError, ProofError, TransactionError
-from cornerstone.gateway import blobs, console, models, stream
+from cornerstone.gateway import auth, blobs, console, identity, light, models, stream, tls
+from cornerstone.gateway.auth import AuthSettings
+from cornerstone.gateway.commits import CommitWaiters
 from cornerstone.gateway.errors import (
+    AuthenticationError,
     BadParameterError,
     BadRequestBodyError,
     BodyTooLargeError,
+    CommitTimeoutError,
     GatewayError,
     NotFoundError,
     RateLimitedError,
 )
-from cornerstone.gateway.index import DEFAULT_PAGE, MAX_PAGE, Index, Order
+from cornerstone.gateway.index import DEFAULT_PAGE, MAX_PAGE, BlockRecord, Index, Order
 from cornerstone.gateway.indexer import Indexer, to_json
-from cornerstone.gateway.limits import UNLIMITED_PATHS, RateLimit, TokenBuckets, client_name
+from cornerstone.gateway.limits import (
+    UNLIMITED_PATHS,
+    RateLimit,
+    TokenBuckets,
+    anonymous_default,
+    bucket_of,
+)
 from cornerstone.gateway.metrics import CONTENT_TYPE, Metrics
-from cornerstone.gateway.node import ChainRefusal, Node
+from cornerstone.gateway.node import COMMIT_POLL, ChainRefusal, Node, TxOutcome
+from cornerstone.gateway.tls import TlsSettings
 from cornerstone.tx import MAX_TX_BYTES, decode_transaction
 
 log = logging.getLogger("cornerstone.gateway")
@@ -65,6 +78,17 @@ DEFAULT_COMMIT_TIMEOUT = 30.0
 MAX_COMMIT_TIMEOUT = 120.0
 MAX_LAG = 5
 """Blocks the index may trail the node and still be healthy."""
+INDEX_CHECK = 1.0
+"""Seconds between looks, while waiting for a commit on the indexer's word, at whether the
+indexer still keeps up with the node (else the node is asked directly)."""
+KEEP_ALIVE = 60
+"""Seconds an idle client connection stays open (uvicorn's default is 5): a client submitting
+every few seconds otherwise pays a new connection per request, which cost a gateway more CPU
+than the request itself (docs/benchmarks.md, issue 6)."""
+INDEX_GRACE = 5.0
+"""Seconds the indexer may fail or trail by more than MAX_LAG blocks before waiting requests
+ask the node instead. Its slips are short (a retry a second later); every waiting request
+polling the node meanwhile cost more CPU than the wait itself (docs/benchmarks.md)."""
 DEFAULT_RATE = RateLimit(rate=100.0, burst=200)
 MAX_HEIGHT = 2**63 - 1
 """The highest height a request may name: CometBFT's heights, and the index's, are int64."""
@@ -103,6 +127,10 @@ class Settings:
     blob_token_file: Path | None = None
     """The token blob uploads need (read, or made and written with mode 0600, at start); None:
     `<data_dir>/blob.token`."""
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    """Who may call: member authentication policy, freshness window, anonymous rate (auth.py)."""
+    tls: TlsSettings | None = None
+    """Serve HTTPS, and take members' certificates as client certificates (tls.py); None: HTTP."""
 
 
 class Gateway:
@@ -116,9 +144,15 @@ class Gateway:
             Node(settings.rpc_url, transport=settings.transport),
             self.index,
             on_indexed=self._indexed,
+            on_block=self._block_indexed,
         )
+        self.commits: CommitWaiters | None = None
+        """Requests waiting for their transaction's block (set once the loop runs)."""
+        self._index_slipped: float | None = None
+        """When the indexer last stopped keeping up (monotonic); None while it keeps up."""
         self.metrics = Metrics()
         self.buckets = TokenBuckets(settings.rate_limit, clock=settings.clock)
+        self.auth = auth.Authenticator(settings.auth, self.node)
         self.signal: stream.IndexSignal | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,8 +163,13 @@ class Gateway:
         if self.signal is not None:
             self.signal.notify(height)
 
+    def _block_indexed(self, record: BlockRecord) -> None:
+        if self.commits is not None:
+            self.commits.indexed(record)
+
     def start(self, signal: stream.IndexSignal) -> None:
         self.signal = signal
+        self.commits = CommitWaiters(asyncio.get_running_loop())
         if self.settings.follow:
             self._thread = threading.Thread(
                 target=self.indexer.follow, args=(self._stop,), name="indexer", daemon=True
@@ -142,6 +181,49 @@ class Gateway:
         self.stopping = True
         if self.signal is not None:
             self.signal.notify()
+
+    def index_keeps_up(self) -> bool:
+        """The indexer runs, and its last attempt succeeded with at most MAX_LAG blocks to go,
+        or did so less than INDEX_GRACE seconds ago."""
+        indexer = self.indexer
+        if self._thread is None or not self._thread.is_alive():
+            return False
+        if (
+            indexer.last_error is None
+            and indexer.chain_height > 0
+            and indexer.chain_height - indexer.indexed_height <= MAX_LAG
+        ):
+            self._index_slipped = None
+            return True
+        now = time.monotonic()
+        if self._index_slipped is None:
+            self._index_slipped = now
+        return now - self._index_slipped < INDEX_GRACE
+
+    async def submit_and_wait(self, raw: bytes, *, timeout: float) -> TxOutcome:
+        """Broadcast `raw` and wait until it is in a block: on the indexer's word while it keeps
+        up with the node (commits.py), else by asking the node, without holding a thread."""
+        tx_hash = hashlib.sha256(raw).digest()
+        waiters = self.commits
+        future = None if waiters is None else waiters.expect(tx_hash)  # before the broadcast
+        try:
+            await run_in_threadpool(self.node.broadcast, raw)
+            deadline = time.monotonic() + timeout
+            while (remaining := deadline - time.monotonic()) > 0:
+                if future is not None and self.index_keeps_up():
+                    with contextlib.suppress(TimeoutError):
+                        return await asyncio.wait_for(
+                            asyncio.shield(future), min(remaining, INDEX_CHECK)
+                        )
+                    continue
+                found = await run_in_threadpool(self.node.committed, tx_hash)
+                if found is not None:
+                    return found
+                await asyncio.sleep(min(COMMIT_POLL, max(0.0, deadline - time.monotonic())))
+            raise CommitTimeoutError(tx_hash=tx_hash.hex(), timeout=f"{timeout:g}")
+        finally:
+            if waiters is not None and future is not None:
+                waiters.forget(tx_hash, future)
 
     def close(self) -> None:
         self._stop.set()
@@ -182,6 +264,8 @@ def create_app(settings: Settings) -> FastAPI:
     _add_routes(app, gateway)
     console.add_routes(app, gateway)
     blobs.add_routes(app, gateway)
+    identity.add_routes(app, gateway)
+    light.add_routes(app, gateway)
     app.add_middleware(LimitsMiddleware, gateway=gateway)
     _document_problems_as_problem_json(app)
     return app
@@ -237,6 +321,8 @@ def error_problem(error: CornerstoneError, *, status: int, instance: str | None)
     headers = None
     if isinstance(error, RateLimitedError):
         headers = {"Retry-After": str(error.fields["retry_after"])}
+    elif isinstance(error, AuthenticationError):
+        headers = {"WWW-Authenticate": auth.CHALLENGE, "Accept-Signature": auth.ACCEPT_SIGNATURE}
     return problem(
         status=status,
         title=type(error).__name__.removesuffix("Error"),
@@ -356,14 +442,15 @@ class LimitsMiddleware:
             await send(message)
 
         try:
-            refusal = self._refusal(scope)
+            refusal = await self._admission(scope)
             if refusal is not None:
                 status_seen = refusal.status
                 await error_problem(refusal, status=refusal.status, instance=path)(
                     scope, receive, send
                 )
                 return
-            await self.app(scope, self._limited(receive, self._limit(scope)), counting_send)
+            checked = self.gateway.auth.checked(scope, receive)  # a signed body's digest
+            await self.app(scope, self._limited(checked, self._limit(scope)), counting_send)
         finally:
             route = scope.get("route")
             template = getattr(route, "path_format", None) or "unmatched"
@@ -371,16 +458,35 @@ class LimitsMiddleware:
                 route=template, method=str(scope["method"]), status=status_seen
             )
 
-    def _refusal(self, scope: Scope) -> GatewayError | None:
+    async def _admission(self, scope: Scope) -> GatewayError | None:
+        """Who the request is from (auth.py), then its rate limit and body size. A request
+        whose credentials fail spends a token of its address, so failing is limited too."""
+        try:
+            caller = await self.gateway.auth.authenticate(scope)
+        except AuthenticationError as error:
+            limited = self._refusal(scope, None)
+            return limited if isinstance(limited, RateLimitedError) else error
+        except GatewayError as error:  # the node could not be asked who the caller is (503)
+            return error
+        return self._refusal(scope, caller)
+
+    def _refusal(self, scope: Scope, caller: auth.Caller | None) -> GatewayError | None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         if scope["path"] not in UNLIMITED_PATHS:
             peer = scope.get("client")
-            client = client_name(
+            settings = self.gateway.settings
+            anonymous = settings.rate_limit  # without authentication, no one is anonymous
+            if settings.auth.mode != "none":
+                anonymous = settings.auth.anonymous_rate_limit or anonymous_default(anonymous)
+            client, rate = bucket_of(
+                None if caller is None else caller.name,
                 headers,
                 peer[0] if peer else None,
-                trust_identity=self.gateway.settings.trust_identity_header,
+                trust_identity=settings.trust_identity_header,
+                member=settings.rate_limit,
+                anonymous=anonymous,
             )
-            wait = self.gateway.buckets.take(client)
+            wait = self.gateway.buckets.take(client, rate)
             if wait > 0:
                 return RateLimitedError(client=client, retry_after=max(1, math.ceil(wait)))
         length = headers.get("content-length")
@@ -489,11 +595,11 @@ def _add_routes(app: FastAPI, gateway: Gateway) -> None:
         started = time.monotonic()
         raw = _transaction_bytes(request.headers.get("content-type", ""), await request.body())
         decode_transaction(raw)  # the chain's own strict decoder: malformed bytes stop here
-        tx_hash = await run_in_threadpool(node.broadcast, raw)
         if wait == "none":
+            tx_hash = await run_in_threadpool(node.broadcast, raw)
             gateway.metrics.observe_submit(time.monotonic() - started, wait="none")
             return JSONResponse(models.Accepted(hash=tx_hash.hex()).model_dump(), status_code=202)
-        outcome = await run_in_threadpool(node.wait_for_commit, tx_hash, timeout=timeout)
+        outcome = await gateway.submit_and_wait(raw, timeout=timeout)
         gateway.metrics.observe_submit(time.monotonic() - started, wait="commit")
         committed = models.committed_of(outcome)
         return JSONResponse(committed.model_dump(), status_code=200)
@@ -752,11 +858,18 @@ def _add_routes(app: FastAPI, gateway: Gateway) -> None:
         summary="Prometheus metrics",
     )
     def metrics() -> Response:
-        """Heights, indexed counts, requests by route and status, submit latency."""
+        """Heights, indexed counts, the node's mempool, requests by route and status, submit
+        latency."""
+        try:
+            pool = node.call("num_unconfirmed_txs")
+            mempool: tuple[int, int] | None = (int(pool["total"]), int(pool["total_bytes"]))
+        except (GatewayError, KeyError, TypeError, ValueError):
+            mempool = None  # the node does not answer: no sample, rather than a false zero
         text = gateway.metrics.render(
             chain_height=gateway.indexer.chain_height,
             index_height=index.height(),
             counts=index.counts(),
+            mempool=mempool,
         )
         return Response(text, media_type=CONTENT_TYPE)
 
@@ -867,8 +980,9 @@ def _typed(name: str, hint: Any, value: str) -> encoding.Value:
     return parsed
 
 
-def run(settings: Settings, *, host: str, port: int) -> None:
-    """Serve the gateway until SIGINT or SIGTERM (uvicorn handles both)."""
+def run(settings: Settings, *, host: str, port: int, access_log: bool = False) -> None:
+    """Serve the gateway until SIGINT or SIGTERM (uvicorn handles both). Logging is the
+    caller's (`cornerstone.logs.configure_logging`): uvicorn's records go to the root's handler."""
     import uvicorn
 
     app = create_app(settings)
@@ -887,6 +1001,17 @@ def run(settings: Settings, *, host: str, port: int) -> None:
         port=port,
         log_level="info",
         timeout_graceful_shutdown=3,  # a request still running after this is cut
-        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE,
+        access_log=access_log,
+        log_config=None,
+        **_tls_options(settings.tls, gateway),
     )
     Server(config).run()
+
+
+def _tls_options(settings: tls.TlsSettings | None, gateway: Gateway) -> dict[str, Any]:
+    """uvicorn's options for HTTPS with client certificates (tls.py); none for plain HTTP."""
+    if settings is None:
+        return {}
+    roots = tls.chain_roots(gateway.node) if settings.client_ca_from_chain else []
+    return tls.uvicorn_options(tls.server_context(settings, roots))

@@ -211,6 +211,10 @@ class ManagedKeys:
         if not hmac.compare_digest(given.strip().encode(), self._token.encode()):
             raise UnauthorizedError(reason="the console token is wrong")
 
+    def accepts(self, token: str) -> bool:
+        """Whether `token` is the console token: the operator, for member authentication."""
+        return self._token is not None and hmac.compare_digest(token.encode(), self._token.encode())
+
     def listing(self) -> list[ManagedKey]:
         return [
             ManagedKey(
@@ -244,6 +248,7 @@ def add_routes(app: FastAPI, gateway: Gateway) -> None:
     settings = gateway.settings
     managed = ManagedKeys.from_settings(settings.managed_keys, settings.console_token_file)
     app.state.managed = managed
+    gateway.auth.accept_bearer(managed.accepts)  # the console's reads, under --auth required
     node = gateway.node
     index = gateway.index
 

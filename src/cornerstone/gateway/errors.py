@@ -14,7 +14,21 @@
         ├── AlreadySubmittedError    10  409  the node has these exact bytes already
         ├── UnauthorizedError        11  401  managed signing without the console's token
         ├── BlobHashMismatchError    12  400  an uploaded blob does not hash to its name
-        └── BlobUnauthorizedError    13  401  a blob upload without the gateway's blob token
+        ├── BlobUnauthorizedError    13  401  a blob upload without the gateway's blob token
+        ├── InvalidDidError          30  400  not a DID (DID Resolution's invalidDid)
+        ├── DidMethodNotSupportedError 31 501 a DID of another method (methodNotSupported)
+        ├── UnknownDidError          32  404  no such DID, or not at that version (notFound)
+        ├── RepresentationNotSupportedError 33 406 Accept names no media type served for DIDs
+        ├── UnknownStatusListError   34  404  no such status list on this chain
+        ├── ContentDigestMismatchError 27 400  a signed body does not match its Content-Digest
+        └── AuthenticationError           401  who the client is could not be established (auth.py)
+            ├── AuthenticationRequiredError 20  no member credentials where they are required
+            ├── MalformedSignatureError  21  Signature / Signature-Input cannot be used
+            ├── SignatureMismatchError   22  the signature does not verify
+            ├── StaleRequestError        23  `created` outside the window, or `expires` passed
+            ├── ReplayedRequestError     24  the nonce was used already within the window
+            ├── UnknownKeyIdError        25  no registered member has that identity
+            └── MemberRefusedError       26  the chain refuses the member (removed, revoked...)
 
 Refusals decided by the chain (CheckTx, a module query) are not re-coded here: the gateway
 passes on their own code and codespace, so a client matches on the same numbers whichever way it
@@ -124,3 +138,93 @@ class BlobUnauthorizedError(GatewayError):
         "{reason}: send the blob token as `Authorization: Bearer <token>` "
         "(the gateway keeps it in its --blob-token-file)"
     )
+
+
+class ContentDigestMismatchError(GatewayError):
+    code = 27
+    status = 400
+    template = (
+        "the request body does not match its Content-Digest ({reason}): the body was changed, "
+        "or the digest computed wrongly (nothing was done)"
+    )
+
+
+class AuthenticationError(GatewayError):
+    """Who sent a request could not be established: answered 401 with `WWW-Authenticate`."""
+
+    status = 401
+
+
+class AuthenticationRequiredError(AuthenticationError):
+    code = 20
+    template = (
+        "{what} needs an authenticated member: sign the request (HTTP Message Signatures, "
+        "keyid = your identity id) or present your member certificate over TLS"
+    )
+
+
+class MalformedSignatureError(AuthenticationError):
+    code = 21
+    template = "the request signature cannot be used: {reason}"
+
+
+class SignatureMismatchError(AuthenticationError):
+    code = 22
+    template = (
+        "the request signature does not verify with the key of {keyid}: the request was "
+        "changed on the way, or signed with another key"
+    )
+
+
+class StaleRequestError(AuthenticationError):
+    code = 23
+    template = "the request signature is not fresh: {reason} (check the client's clock)"
+
+
+class ReplayedRequestError(AuthenticationError):
+    code = 24
+    template = "the nonce {nonce!r} of {keyid} was used already: sign each request anew"
+
+
+class UnknownKeyIdError(AuthenticationError):
+    code = 25
+    template = "no member with the identity {keyid} is registered on chain"
+
+
+class MemberRefusedError(AuthenticationError):
+    code = 26
+    template = "the chain does not accept {who} as a member: {reason}"
+
+
+# ---------------------------------------------------------------------------- identity (30-39)
+class InvalidDidError(GatewayError):
+    code = 30
+    status = 400
+    template = "{did!r} is not a DID: {reason}"
+
+
+class DidMethodNotSupportedError(GatewayError):
+    code = 31
+    status = 501
+    template = "this gateway resolves did:cornerstone DIDs only, not did:{method}"
+
+
+class UnknownDidError(GatewayError):
+    code = 32
+    status = 404
+    template = "{did} {reason}"
+
+
+class RepresentationNotSupportedError(GatewayError):
+    code = 33
+    status = 406
+    template = (
+        "none of the media types the request accepts ({accept}) is served for a DID: ask for "
+        "application/did+json (the document) or application/did-resolution (with metadata)"
+    )
+
+
+class UnknownStatusListError(GatewayError):
+    code = 34
+    status = 404
+    template = "there is no status list {url} on this chain: {reason}"

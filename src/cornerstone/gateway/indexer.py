@@ -20,11 +20,13 @@ import base64
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from cornerstone import encoding
 from cornerstone.errors import CornerstoneError
+from cornerstone.gateway.errors import NodeRefusedError
 from cornerstone.gateway.index import BlockRecord, Index, TxRecord
 from cornerstone.gateway.node import ChainRefusal, Node, events_of
 from cornerstone.tx import decode_transaction
@@ -42,19 +44,31 @@ RECORD_MODULES = ("membership.", "governance.")
 """Events of these modules change the organizations or proposals the index copies."""
 PROPOSALS_PAGE = 100
 """The governance module's largest page of proposals."""
+RESULTS_PENDING = "could not find results for height"
+"""CometBFT's answer to block_results for a block it stored but has not executed yet."""
 
 
 class Indexer:
     """Copies one node's blocks into one index."""
 
     def __init__(
-        self, node: Node, index: Index, *, on_indexed: Callable[[int], None] | None = None
+        self,
+        node: Node,
+        index: Index,
+        *,
+        on_indexed: Callable[[int], None] | None = None,
+        on_block: Callable[[BlockRecord], None] | None = None,
     ) -> None:
         self.node = node
         self.index = index
         self.on_indexed = on_indexed
         """Called with the new index height after blocks were written (from the indexer's
         thread): the event stream wakes up on it."""
+        self.on_block = on_block
+        """Called with each block just written (from the indexer's thread): requests waiting
+        for a transaction's commit are answered from it."""
+        self.indexed_height = 0
+        """The index's height when the indexer last wrote or looked."""
         self._checked_chain = False
         self._records_stale = True
         self.last_error: str | None = None
@@ -67,14 +81,28 @@ class Indexer:
         if not self._checked_chain:
             self._check_chain()
         target = self.chain_height = self.node.height()
-        indexed = self.index.height()
+        indexed = self.indexed_height = self.index.height()
         if limit is not None:
             target = min(target, indexed + limit)
         while indexed < target:
             top = min(target, indexed + BATCH)
+            started = time.perf_counter()
+            txs = 0
             for height in range(indexed + 1, top + 1):
-                record = self.fetch(height)
+                try:
+                    record = self.fetch(height)
+                except NodeRefusedError as exc:
+                    if height < target or RESULTS_PENDING not in exc.message:
+                        raise
+                    # The node's newest block is stored before it is executed: its results
+                    # come a moment later, and the next look takes it (no error, no pause).
+                    target = top = height - 1
+                    break
                 self.index.write_block(record)
+                self.indexed_height = height
+                txs += len(record.txs)
+                if self.on_block is not None:
+                    self.on_block(record)
                 if any(
                     kind.startswith(RECORD_MODULES)
                     for kind, _ in (
@@ -83,6 +111,19 @@ class Indexer:
                     )
                 ):
                     self._records_stale = True
+            if top == indexed:
+                break
+            log.info(
+                "indexed blocks %d to %d",
+                indexed + 1,
+                top,
+                extra={
+                    "from_height": indexed + 1,
+                    "height": top,
+                    "txs": txs,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                },
+            )
             indexed = top
             if self.on_indexed is not None:
                 self.on_indexed(indexed)
@@ -99,11 +140,19 @@ class Indexer:
                 wait = FOLLOW_INTERVAL
             except CornerstoneError as exc:
                 if self.last_error != exc.message:
-                    log.warning("indexing paused: %s", exc.message)
+                    log.warning(
+                        "indexing paused: %s",
+                        exc.message,
+                        extra={
+                            "height": self.indexed_height + 1,
+                            "code": exc.code,
+                            "codespace": exc.codespace,
+                        },
+                    )
                 self.last_error = exc.message
                 wait = RETRY_INTERVAL
             except Exception as exc:  # an answer we did not expect: say so, keep serving
-                log.exception("indexing failed")
+                log.exception("indexing failed", extra={"height": self.indexed_height + 1})
                 self.last_error = f"indexing failed: {exc!r}"
                 wait = RETRY_INTERVAL
             stop.wait(wait)

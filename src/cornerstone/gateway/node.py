@@ -164,15 +164,21 @@ class Node:
         """The transaction's outcome once it is in a block; CommitTimeoutError after `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                result = self.call("tx", hash="0x" + tx_hash.hex())
-                break
-            except NodeRefusedError as exc:
-                if "not found" not in exc.message:
-                    raise
+            found = self.committed(tx_hash)
+            if found is not None:
+                return found
             if time.monotonic() >= deadline:
                 raise CommitTimeoutError(tx_hash=tx_hash.hex(), timeout=f"{timeout:g}")
             time.sleep(COMMIT_POLL)
+
+    def committed(self, tx_hash: bytes) -> TxOutcome | None:
+        """The transaction's outcome if it is in a block, else None."""
+        try:
+            result = self.call("tx", hash="0x" + tx_hash.hex())
+        except NodeRefusedError as exc:
+            if "not found" not in exc.message:
+                raise
+            return None
         outcome = result["tx_result"]
         return TxOutcome(
             hash=tx_hash,

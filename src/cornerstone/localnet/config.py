@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Final, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from cornerstone.errors import LocalnetError
 from cornerstone.localnet.ports import HOST
@@ -123,3 +124,42 @@ def node_settings(
         "consensus": dict(timeouts),
         "instrumentation": {"prometheus": False},
     }
+
+
+# ---------------------------------------------------------------------------- gateway databases
+DATABASE_SCHEMES: Final = ("postgresql", "postgres")
+_DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,40}")
+"""A prefix that stays a plain PostgreSQL identifier with `_node<i>` added (lower case: no
+quoting surprises; at most 63 bytes in all)."""
+
+
+def check_database_prefix(url: str) -> None:
+    """Refuse a `--database` that is not postgresql://USER@HOST:PORT/PREFIX.
+
+    A password is refused too: it would sit in network.json and in every gateway's command line
+    (seen by `ps`); libpq reads it from PGPASSWORD or ~/.pgpass, which the gateways inherit.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in DATABASE_SCHEMES or not parts.hostname:
+        raise LocalnetError(
+            reason=f"--database wants postgresql://USER@HOST:PORT/PREFIX, not {url!r}"
+        )
+    if parts.password is not None:
+        raise LocalnetError(
+            reason="--database must not hold a password (it would be stored in network.json "
+            "and shown in the gateways' command lines): set PGPASSWORD or use ~/.pgpass"
+        )
+    prefix = parts.path.removeprefix("/")
+    if not _DATABASE_NAME.fullmatch(prefix):
+        raise LocalnetError(
+            reason=f"--database needs a database name prefix of lower-case letters, digits and "
+            f"_ (at most 41), after the last /: not {prefix!r}"
+        )
+
+
+def gateway_database(prefix_url: str, node_name: str) -> str:
+    """Node `node_name`'s index database: the prefix's name with `_<node name>` appended, on
+    the same server, as the same user, with the same options (e.g. node2 of
+    postgresql://me@db:5432/cs is postgresql://me@db:5432/cs_node2)."""
+    parts = urlsplit(prefix_url)
+    return urlunsplit(parts._replace(path=f"{parts.path}_{node_name}"))

@@ -59,9 +59,12 @@ from cornerstone.localnet.config import (
     APP_KINDS,
     CONSENSUS_DEFAULTS,
     AppKind,
+    check_database_prefix,
     consensus_timeouts,
+    gateway_database,
     node_settings,
 )
+from cornerstone.localnet.database import ensure_database
 from cornerstone.localnet.genesis import (
     FoundingMember,
     FoundingOrg,
@@ -73,7 +76,9 @@ from cornerstone.localnet.genesis import (
 from cornerstone.localnet.ports import (
     HOST,
     MAX_PORT,
+    METRICS_OFFSET,
     MIN_BASE_PORT,
+    P2P_OFFSET,
     PORTS_PER_NODE,
     busy_ports,
     node_ports,
@@ -148,6 +153,17 @@ class NodeSpec:
         return f"http://{HOST}:{self.gateway_port}"
 
     @property
+    def metrics_port(self) -> int:
+        """Where the application serves /metrics and /healthz: a port of the node's block
+        (derived, not stored, so networks made before it existed get it too)."""
+        return self.p2p_port - P2P_OFFSET + METRICS_OFFSET
+
+    @property
+    def metrics_url(self) -> str:
+        """The application's Prometheus metrics."""
+        return f"http://{HOST}:{self.metrics_port}/metrics"
+
+    @property
     def gateway_dir(self) -> Path:
         return self.home / "gateway"
 
@@ -209,6 +225,8 @@ class NodeStatus:
     """The gateway's address; None when the node has no gateway (the kvstore app)."""
     gateway_running: bool = False
     """The gateway process runs."""
+    metrics_url: str | None = None
+    """The application's /metrics; None when the node runs no application of ours."""
 
     @property
     def answering(self) -> bool:
@@ -229,6 +247,8 @@ class NodeStatus:
         if self.gateway_url is not None:  # a kvstore network has none: no fields to mislead
             document["gateway_url"] = self.gateway_url
             document["gateway_running"] = self.gateway_running
+        if self.metrics_url is not None:
+            document["metrics_url"] = self.metrics_url
         return document
 
 
@@ -246,8 +266,12 @@ class Localnet:
         nodes: tuple[NodeSpec, ...],
         binary: Path,
         transport: httpx.BaseTransport | None = None,
+        gateway_database: str | None = None,
     ) -> None:
         """Use `create` or `load`; this only holds what they read."""
+        self.gateway_database = gateway_database
+        """postgresql://USER@HOST:PORT/PREFIX: node i's gateway indexes into PREFIX_node<i>
+        (`use_database`); None: each gateway's SQLite file in its folder."""
         self.home = home
         self.chain_id = chain_id
         self.app = app
@@ -399,6 +423,9 @@ class Localnet:
             if app not in APP_KINDS:
                 raise ValueError(f"unknown app {app!r}")
             base_port = int(manifest["base_port"])
+            database = manifest.get("gateway_database")  # absent before it existed: SQLite
+            if database is not None and not isinstance(database, str):
+                raise ValueError("gateway_database is not text")
             nodes = tuple(
                 NodeSpec(
                     index=int(entry["index"]),
@@ -422,11 +449,13 @@ class Localnet:
                 nodes=nodes,
                 binary=binary,
                 transport=transport,
+                gateway_database=database,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise _incompatible(home, f"its {MANIFEST} is damaged ({exc})") from None
 
     def _manifest(self) -> dict[str, Any]:
+        database = self.gateway_database
         return {
             "format": FORMAT_VERSION,
             "chain_id": self.chain_id,
@@ -445,7 +474,17 @@ class Localnet:
                 }
                 for node in self.nodes
             ],
+            # Only when set: a network without it reads as before, in any version.
+            **({} if database is None else {"gateway_database": database}),
         }
+
+    def use_database(self, prefix_url: str) -> None:
+        """Index every node's gateway in PostgreSQL from its next start: node i's in database
+        PREFIX_node<i> of `prefix_url` (postgresql://USER@HOST:PORT/PREFIX), created when the
+        server lacks it. Kept in network.json, so later starts use it too."""
+        check_database_prefix(prefix_url)
+        self.gateway_database = prefix_url
+        _write_json_atomically(self.home / MANIFEST, self._manifest())
 
     # ------------------------------------------------------------------------ what it has
     @property
@@ -639,6 +678,10 @@ class Localnet:
                 f"{HOST}:{node.abci_port}",
                 "--data",
                 str(node.app_dir),
+                "--metrics-addr",
+                f"{HOST}:{node.metrics_port}",
+                "--log-format",
+                "json",
             ),
             marker=str(node.app_dir),
             pid_file=node.home / "app.pid",
@@ -666,12 +709,20 @@ class Localnet:
                 str(node.gateway_dir),
                 "--blob-token-file",
                 str(node.blob_token_file),
+                *self._database_arguments(node),
+                "--log-format",
+                "json",
                 *self._managed_key_arguments(node),
             ),
             marker=str(node.gateway_dir),
             pid_file=node.home / "gateway.pid",
             log_file=node.home / "gateway.log",
         )
+
+    def _database_arguments(self, node: NodeSpec) -> tuple[str, ...]:
+        if self.gateway_database is None:
+            return ()
+        return ("--database", gateway_database(self.gateway_database, node.name))
 
     def _managed_key_arguments(self, node: NodeSpec) -> tuple[str, ...]:
         """The gateway signs for its console's admin with its own organization's admin key,
@@ -721,7 +772,7 @@ class Localnet:
         # A process stopped just now (or that exited with its application) may still be
         # releasing its sockets for a moment after it is gone: give them PORT_RELEASE_GRACE.
         _check_ports(
-            [node.abci_port for node, _ in apps]
+            [port for node, _ in apps for port in (node.abci_port, node.metrics_port)]
             + [port for node, _ in comets for port in (node.p2p_port, node.rpc_port)]
             + [node.gateway_port for node, _ in gateways],
             grace=PORT_RELEASE_GRACE,
@@ -737,6 +788,9 @@ class Localnet:
             for _, comet in comets:
                 process.start(comet)
             # The gateway follows CometBFT's RPC and retries until it answers: no wait for it.
+            if self.gateway_database is not None:
+                for node, _ in gateways:
+                    ensure_database(gateway_database(self.gateway_database, node.name))
             for _, gateway in gateways:
                 process.start(gateway, env={**os.environ, **APP_ENV})
             for node, gateway in gateways:
@@ -825,6 +879,7 @@ class Localnet:
             catching_up=None if info is None else info.catching_up,
             gateway_url=None if gateway is None else node.gateway_url,
             gateway_running=gateway is not None and process.is_running(gateway),
+            metrics_url=None if app is None else node.metrics_url,
         )
 
 
@@ -976,7 +1031,7 @@ def check_create_arguments(*, orgs: int, base_port: int, chain_id: str, app: str
 def check_ports_free(*, base_port: int, orgs: int) -> None:
     """LocalnetError naming the ports in use, if any port a new network would listen on is."""
     layouts = [node_ports(base_port, index) for index in range(1, orgs + 1)]
-    _check_ports([port for p in layouts for port in (p.p2p, p.rpc, p.abci, p.gateway)])
+    _check_ports([port for p in layouts for port in (p.p2p, p.rpc, p.abci, p.gateway, p.metrics)])
 
 
 def _check_ports(ports: Sequence[int], *, grace: float = 0.0) -> None:

@@ -22,6 +22,7 @@ import httpx
 from cornerstone import encoding
 from cornerstone.crypto import PrivateKey
 from cornerstone.errors import ClientError, TransactionRejectedError
+from cornerstone.sdk.auth import RequestSigner
 from cornerstone.sdk.client import (
     DEFAULT_GAS_LIMIT,
     NONCE_PREFIX,
@@ -33,7 +34,6 @@ from cornerstone.sdk.client import (
     broadcast_hash,
     broadcast_params,
     committed_from,
-    header_app_hash,
     no_block_yet,
     nonce_from,
     proven_value,
@@ -43,6 +43,7 @@ from cornerstone.sdk.client import (
     stored_value,
     unreachable,
 )
+from cornerstone.sdk.light import Header, LightClient, Trust, arun, over_rpc
 from cornerstone.tx import Transaction, sign_transaction
 
 
@@ -55,12 +56,21 @@ class AsyncClient:
         *,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        trust: Trust | None = None,
+        signing_key: PrivateKey | None = None,
     ) -> None:
         self.rpc_url = rpc_url.rstrip("/")
         self._http = httpx.AsyncClient(
-            base_url=self.rpc_url, timeout=timeout, transport=transport, trust_env=False
+            base_url=self.rpc_url,
+            timeout=timeout,
+            transport=transport,
+            trust_env=False,
+            # With a member's key, every request is signed (sdk/auth.py): for a gateway or an
+            # authenticating proxy in front of the node that wants to know who calls.
+            auth=None if signing_key is None else RequestSigner(signing_key),
         )
         self._chain_id: str | None = None
+        self.light = LightClient(trust)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -135,18 +145,23 @@ class AsyncClient:
         self, key: bytes, *, height: int = 0, timeout: float = 30.0
     ) -> VerifiedValue:
         """A state key's value or absence, with its proof checked against the app hash in the
-        header of the next block (where CometBFT records the state after `height`)."""
+        header of the next block (where CometBFT records the state after `height`), that header
+        verified by the light client; a ProofError (LightClientError) says why not."""
         response = await self._abci_query("/store", key, prove=True, height=height)
         proven = proven_value(key, response)
-        app_hash = await self._app_hash_after(proven.height, timeout=timeout)
-        return proven.verify(app_hash)
+        header = await self.verified_header(proven.height + 1, timeout=timeout)
+        return proven.verify(header.app_hash)
 
-    async def _app_hash_after(self, height: int, *, timeout: float) -> bytes:
+    async def verified_header(self, height: int, *, timeout: float = 30.0) -> Header:
+        """The header of `height` once it exists, verified by the light client."""
         deadline = time.monotonic() + timeout
-        while await self.height() < height + 1:
-            no_block_yet(height, deadline=deadline, timeout=timeout)
+        latest = await self.height()
+        while latest < height:
+            no_block_yet(height - 1, deadline=deadline, timeout=timeout)
             await asyncio.sleep(POLL_INTERVAL)
-        return header_app_hash(await self.rpc("commit", height=str(height + 1)))
+            latest = await self.height()
+        plan = self.light.plan(await self.chain_id(), height, time.time_ns(), latest=latest)
+        return await arun(over_rpc(plan), lambda call: self.rpc(call.method, **call.params))
 
 
 class AsyncSigner:

@@ -24,6 +24,8 @@ import httpx
 from cornerstone import encoding
 from cornerstone.crypto import PrivateKey
 from cornerstone.errors import ClientError, TransactionFailedError, TransactionRejectedError
+from cornerstone.sdk.auth import RequestSigner
+from cornerstone.sdk.light import Header, LightClient, Trust, over_rpc, run
 from cornerstone.state.proof import Proof, ProofError, verify_proof
 from cornerstone.tx import Transaction, sign_transaction
 
@@ -60,20 +62,35 @@ class VerifiedValue:
     height: int
     """The state's height (after that block)."""
     app_hash: bytes
-    """The app hash the proof was checked against, from the header at height + 1."""
+    """The app hash the proof was checked against, from the header at height + 1 (verified by
+    the light client: signed by +2/3 of a validator set it trusts)."""
 
 
 class Client:
-    """A synchronous client of one node's CometBFT RPC."""
+    """A synchronous client of one node's CometBFT RPC. `trust` says which headers its light
+    client believes (default: trust on first use, kept in ~/.cornerstone/trust)."""
 
     def __init__(
-        self, rpc_url: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
+        self,
+        rpc_url: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        trust: Trust | None = None,
+        signing_key: PrivateKey | None = None,
     ) -> None:
         self.rpc_url = rpc_url.rstrip("/")
         self._http = httpx.Client(
-            base_url=self.rpc_url, timeout=timeout, transport=transport, trust_env=False
+            base_url=self.rpc_url,
+            timeout=timeout,
+            transport=transport,
+            trust_env=False,
+            # With a member's key, every request is signed (sdk/auth.py): for a gateway or an
+            # authenticating proxy in front of the node that wants to know who calls.
+            auth=None if signing_key is None else RequestSigner(signing_key),
         )
         self._chain_id: str | None = None
+        self.light = LightClient(trust)
 
     def close(self) -> None:
         self._http.close()
@@ -147,17 +164,22 @@ class Client:
 
     def read_verified(self, key: bytes, *, height: int = 0, timeout: float = 30.0) -> VerifiedValue:
         """A state key's value or absence, with its proof checked against the app hash in the
-        header of the next block (where CometBFT records the state after `height`)."""
+        header of the next block (where CometBFT records the state after `height`), that header
+        verified by the light client; a ProofError (LightClientError) says why not."""
         proven = proven_value(key, self._abci_query("/store", key, prove=True, height=height))
-        app_hash = self._app_hash_after(proven.height, timeout=timeout)
-        return proven.verify(app_hash)
+        header = self.verified_header(proven.height + 1, timeout=timeout)
+        return proven.verify(header.app_hash)
 
-    def _app_hash_after(self, height: int, *, timeout: float) -> bytes:
+    def verified_header(self, height: int, *, timeout: float = 30.0) -> Header:
+        """The header of `height` once it exists, verified by the light client."""
         deadline = time.monotonic() + timeout
-        while self.height() < height + 1:
-            no_block_yet(height, deadline=deadline, timeout=timeout)
+        latest = self.height()
+        while latest < height:
+            no_block_yet(height - 1, deadline=deadline, timeout=timeout)
             time.sleep(POLL_INTERVAL)
-        return header_app_hash(self.rpc("commit", height=str(height + 1)))
+            latest = self.height()
+        plan = self.light.plan(self.chain_id(), height, time.time_ns(), latest=latest)
+        return run(over_rpc(plan), lambda call: self.rpc(call.method, **call.params))
 
 
 class Signer:
@@ -348,11 +370,6 @@ def no_block_yet(height: int, *, deadline: float, timeout: float) -> None:
     """Return while there is time left to wait for the block after `height`; else raise."""
     if time.monotonic() > deadline:
         raise ClientError(reason=f"no block after height {height} within {timeout:.0f} s")
-
-
-def header_app_hash(result: Mapping[str, Any]) -> bytes:
-    """The app hash in a `commit` answer's header."""
-    return bytes.fromhex(result["signed_header"]["header"]["app_hash"])
 
 
 def _b64(value: str | None) -> bytes:

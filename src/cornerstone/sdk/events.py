@@ -37,7 +37,9 @@ from typing import Any
 
 import httpx
 
+from cornerstone.crypto import PrivateKey
 from cornerstone.errors import ClientError
+from cornerstone.sdk.auth import RequestSigner
 
 STREAM_PATH = "/v1/stream"
 HEALTH_PATH = "/healthz"
@@ -330,6 +332,7 @@ def subscribe(
     max_retries: int | None = None,
     timeout: float = 10.0,
     transport: httpx.BaseTransport | None = None,
+    signing_key: PrivateKey | None = None,
 ) -> Generator[StreamEvent, None, None]:
     """The gateway's committed events, live, resumed across dropped connections.
 
@@ -337,7 +340,8 @@ def subscribe(
     indexed now; `types` filters (`notary.anchored`, `did.*`); with `to_height` the iterator ends
     after that block. It raises ClientError when the gateway refuses the subscription or after
     `max_retries` failed attempts in a row (None: it keeps trying). Close it (or leave the
-    `for` loop) to disconnect.
+    `for` loop) to disconnect. With `signing_key`, each request is signed as that member (for a
+    gateway started with `--auth required`).
     """
     state = _resume(
         types=types,
@@ -353,6 +357,7 @@ def subscribe(
         timeout=httpx.Timeout(timeout, read=READ_TIMEOUT),
         transport=transport,
         trust_env=False,
+        auth=None if signing_key is None else RequestSigner(signing_key),
     ) as http:
         while True:
             time.sleep(state.delay())
@@ -384,6 +389,7 @@ async def asubscribe(
     max_retries: int | None = None,
     timeout: float = 10.0,
     transport: httpx.AsyncBaseTransport | None = None,
+    signing_key: PrivateKey | None = None,
 ) -> AsyncGenerator[StreamEvent, None]:
     """`subscribe` as an async iterator. Close it (`contextlib.aclosing`) to disconnect."""
     state = _resume(
@@ -400,6 +406,7 @@ async def asubscribe(
         timeout=httpx.Timeout(timeout, read=READ_TIMEOUT),
         transport=transport,
         trust_env=False,
+        auth=None if signing_key is None else RequestSigner(signing_key),
     ) as http:
         while True:
             await asyncio.sleep(state.delay())

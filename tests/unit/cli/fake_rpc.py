@@ -6,7 +6,9 @@ answered by a `TestChain` that runs the real application in-process.
 
 Each transaction CheckTx admits goes into a block of its own at once, so a commit is immediate.
 A real chain also makes blocks with no transactions; here one is made when a client waits for
-the header after a proven height (`Client.read_verified` needs it), so nothing sleeps.
+the header after a proven height (`Client.read_verified` needs it), so nothing sleeps. Each
+block's header is signed by the chain's one validator (`light_chain`), so the SDK's light client
+verifies it as it would a real node's; `forge` makes the node answer a header it did not sign.
 
 Answers have the shape CometBFT v0.38 gives them: JSON-RPC results, int64 as strings, bytes as
 base64 (hex for hashes), errors as `{"error": {"code", "message", "data"}}`.
@@ -23,8 +25,10 @@ import httpx
 from tendermint.abci import types_pb2 as pb
 
 from cornerstone.sdk import Client
+from cornerstone.sdk.light.types import signed_header_json, validators_json
 from cornerstone.state import MemoryStore
 from cornerstone.testing import TestChain
+from tests.unit.sdk.light_chain import LightChain
 
 URL = "http://fake-node:26657"
 INTERNAL_ERROR = -32603
@@ -51,6 +55,10 @@ class FakeRpc:
         self.results: dict[bytes, dict[str, Any]] = {}
         """Committed transactions by hash, as the `tx` endpoint answers them."""
         self.broadcasts = 0
+        self.light_chain = LightChain.of(1, chain.chain_id)
+        """The signed headers, one per block."""
+        self.forged: dict[int, bytes] = {}
+        """Heights whose header the node answers with another app hash, unsigned."""
         self._header_wanted = 0
         self._methods: dict[str, Callable[[Mapping[str, str]], Any]] = {
             "status": self._status,
@@ -58,6 +66,7 @@ class FakeRpc:
             "tx": self._tx,
             "abci_query": self._abci_query,
             "commit": self._commit,
+            "validators": self._validators,
         }
 
     @classmethod
@@ -80,6 +89,7 @@ class FakeRpc:
         assert len(finalized.tx_results) == len(txs), "the proposer includes every checked tx"
         height = self.chain.height
         self.app_hashes[height] = finalized.app_hash
+        self.light_chain.next(app_hash=self.app_hashes[height - 1])
         for index, (raw, result) in enumerate(zip(txs, finalized.tx_results, strict=True)):
             tx_hash = hashlib.sha256(raw).digest()
             self.results[tx_hash] = {
@@ -183,12 +193,24 @@ class FakeRpc:
                 f"height {height} must be less than or equal to the current blockchain height "
                 f"{self.chain.height}"
             )
-        header = {
-            "chain_id": self.chain.chain_id,
-            "height": str(height),
-            "app_hash": self.app_hashes[height - 1].hex().upper(),
+        signed = signed_header_json(self.light_chain.blocks[height].signed_header)
+        if height in self.forged:  # a lying node: its own app hash, the real commit
+            signed["header"]["app_hash"] = self.forged[height].hex().upper()
+        return {"signed_header": signed, "canonical": True}
+
+    def _validators(self, params: Mapping[str, str]) -> dict[str, Any]:
+        block = self.light_chain.blocks[int(params["height"])]
+        assert block.validators is not None
+        listed = validators_json(block.validators)
+        per_page = min(int(params.get("per_page", "30")), 100)  # CometBFT's default and most
+        start = (int(params.get("page", "1")) - 1) * per_page
+        page = listed[start : start + per_page]
+        return {
+            "block_height": params["height"],
+            "validators": page,
+            "count": str(len(page)),
+            "total": str(len(listed)),
         }
-        return {"signed_header": {"header": header, "commit": {"height": str(height)}}}
 
 
 def _hex_param(params: Mapping[str, str], name: str) -> bytes:

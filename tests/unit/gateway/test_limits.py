@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from cornerstone.gateway import RateLimit, create_app
+from cornerstone.gateway.auth import AuthSettings
 from cornerstone.gateway.errors import BodyTooLargeError, RateLimitedError
 from tests.unit.gateway.conftest import OCTETS, settings
 from tests.unit.gateway.fake_node import FakeNode
@@ -40,6 +41,8 @@ def test_each_client_has_its_own_bucket(node: FakeNode, tmp_path: Path) -> None:
             node,
             tmp_path,
             rate_limit=RateLimit(rate=1.0, burst=2),
+            # Anonymous addresses get a fifth of a member's by default: the same here.
+            auth=AuthSettings(anonymous_rate_limit=RateLimit(rate=1.0, burst=2)),
             clock=lambda: now[0],
             trust_identity_header=True,
         )
@@ -67,3 +70,27 @@ def test_an_identity_header_is_ignored_unless_trusted(node: FakeNode, tmp_path: 
             answer = http.get("/v1/blocks", headers={"X-Cornerstone-Identity": name})
             assert answer.status_code == 429
             assert answer.json()["detail"].startswith("too many requests from ip:testclient")
+
+
+def test_an_anonymous_address_gets_a_fifth_of_a_members_limit_unless_told(
+    node: FakeNode, tmp_path: Path
+) -> None:
+    app = create_app(settings(node, tmp_path, rate_limit=RateLimit(rate=0.001, burst=10)))
+    with TestClient(app) as http:
+        answers = [http.get("/v1/blocks").status_code for _ in range(3)]
+        assert answers == [200, 200, 429]
+
+
+def test_a_bucket_that_never_refills_answers_a_finite_retry_after(
+    node: FakeNode, tmp_path: Path
+) -> None:
+    app = create_app(
+        settings(
+            node, tmp_path, rate_limit=RateLimit(rate=0.0, burst=1), auth=AuthSettings(mode="none")
+        )
+    )
+    with TestClient(app) as http:
+        assert http.get("/v1/blocks").status_code == 200
+        refused = http.get("/v1/blocks")
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "86400"

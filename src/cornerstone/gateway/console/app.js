@@ -41,10 +41,12 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, { method = "GET", body = undefined, auth = false } = {}) {
+// Signed in, every call carries the token: under the gateway's --auth required it is the
+// operator's pass for the read pages too (`auth` only marks the calls that cannot do without).
+async function api(path, { method = "GET", body = undefined } = {}) {
   const headers = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
-  if (auth && token()) headers.authorization = `Bearer ${token()}`;
+  if (token()) headers.authorization = `Bearer ${token()}`;
   const answer = await fetch(path, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -490,6 +492,10 @@ async function contractPage(name) {
     h("pre", { class: "source", id: "contract-source" }, source?.source ?? ""));
 }
 
+// Module times are block times in nanoseconds.
+const nsWhen = (ns) => (ns ? when(new Date(Math.floor(Number(ns) / 1e6)).toISOString()) : "");
+const mono = (text, n = 12) => h("span", { class: "mono", title: text ?? "" }, short(text ?? "", n));
+
 async function notaryPage(digest) {
   const input = h("input", { type: "text", id: "digest-input", value: digest ?? "", placeholder: "SHA-256 digest, hex" });
   const file = h("input", {
@@ -508,7 +514,18 @@ async function notaryPage(digest) {
         location.hash = `#/notary/${input.value.trim().toLowerCase().replace(/^0x/, "")}`;
       },
     }, input, h("button", { type: "submit", class: "primary" }, "Look up"), h("span", { class: "note" }, "or hash a file here:"), file));
-  if (!digest) return section;
+  if (!digest) {
+    // The index has every anchor as an event: the latest first, each a link to its lookup.
+    const anchors = await api("/v1/events?type=notary.anchored,notary.revised&order=desc&limit=25");
+    section.append(h("h2", {}, "Latest anchors"), table([
+      ["Digest", (e) => link(`#/notary/${e.attributes.digest}`, short(e.attributes.digest, 16), { class: "mono", title: e.attributes.digest })],
+      ["Kind", (e) => (e.type === "notary.anchored" ? "original" : `revision ${e.attributes.revision}`)],
+      ["Organization", (e) => (e.attributes.org ? link(`#/orgs/${e.attributes.org}`, e.attributes.org) : "")],
+      ["Block", (e) => blockLink(e.height)],
+      ["Transaction", (e) => (e.tx_hash ? txLink(e.tx_hash) : "")],
+    ], anchors.items.map((e) => ({ ...e, __key: e.id })), { id: "anchors", empty: "No documents anchored yet." }));
+    return section;
+  }
   const doc = await query("notary", "lookup", { digest });
   if (doc === null) {
     section.append(h("p", { class: "note", id: "notary-result" }, `No document has the digest ${digest}.`));
@@ -520,16 +537,235 @@ async function notaryPage(digest) {
     ["Owner", h("span", { class: "mono" }, doc.owner)],
     ["Organization", link(`#/orgs/${doc.org}`, doc.org)],
     ["Anchored in block", blockLink(doc.height)],
+    ["Anchored at", nsWhen(doc.time)],
     ["Metadata", h("code", {}, json(doc.metadata))],
   ])), h("h2", {}, "Revisions"), table([
     ["#", (r) => String(r.number)],
-    ["Digest", (r) => h("span", { class: "mono" }, r.digest)],
+    ["Digest", (r) => link(`#/notary/${r.digest}`, r.digest, { class: "mono" })],
     ["Block", (r) => blockLink(r.height)],
   ], doc.revisions, { empty: "No revisions." }));
   return section;
 }
 
+// Data sharing: what the chain holds of each dataset (hashes, locations, grants, receipts).
+// The data and its keys are not on chain, so nothing here is secret.
+async function dataPage() {
+  const datasets = await query("datashare", "datasets");
+  return h("section", {}, h("h1", {}, "Data sharing"),
+    h("p", { class: "note" }, "Datasets registered on chain. The data and its keys never are: keys travel only sealed to their recipients."),
+    table([
+      ["Dataset", (d) => link(`#/data/${d.dataset}`, short(d.dataset, 12), { class: "mono", title: d.dataset })],
+      ["Title", (d) => d.title],
+      ["Organization", (d) => link(`#/orgs/${d.org}`, d.org)],
+      ["Versions", (d) => String(d.versions)],
+      ["Grants", (d) => String(d.grants)],
+      ["Registered", (d) => blockLink(d.height)],
+    ], datasets.map((d) => ({ ...d, __key: d.dataset })), { id: "datasets", empty: "No datasets registered yet." }));
+}
+
+function grantState(g) {
+  if (g.revoked_at) return badge(`revoked at ${g.revoked_at}`, "bad");  // 0: never revoked
+  return badge("active");
+}
+
+function expiry(g) {
+  const limits = [];
+  if (g.expires_height) limits.push(`block ${g.expires_height}`);
+  if (g.expires_time) limits.push(nsWhen(g.expires_time));
+  return limits.length ? limits.join(" · ") : "never";
+}
+
+async function datasetPage(id) {
+  const [d, requests, receipts] = await Promise.all([
+    query("datashare", "dataset", { dataset: id }),
+    query("datashare", "requests", { dataset: id }),
+    query("datashare", "receipts", { dataset: id }),
+  ]);
+  if (d === null) throw new Error(`there is no dataset ${id}`);
+  return h("section", {},
+    h("h1", {}, "Dataset ", h("span", { id: "dataset-title" }, d.title)),
+    h("div", { class: "panel" }, fields([
+      ["Id", h("span", { class: "mono" }, d.dataset)],
+      ["Owner", h("span", { class: "mono" }, d.owner)],
+      ["Organization", link(`#/orgs/${d.org}`, d.org)],
+      ["Registered", h("span", {}, blockLink(d.height), ` · ${nsWhen(d.time)}`)],
+      ["State key", h("span", { class: "mono" }, d.state_key)],
+    ])),
+    h("h2", {}, "Versions"),
+    table([
+      ["#", (v) => String(v.version)],
+      ["Content SHA-256", (v) => mono(v.content_hash, 16)],
+      ["Ciphertext SHA-256", (v) => mono(v.cipher_hash, 16)],
+      ["Size", (v) => `${v.size} bytes`],
+      ["Location", (v) => h("span", { class: "mono wrap" }, v.location)],
+      ["Schema", (v) => v.schema || "–"],
+      ["Block", (v) => blockLink(v.height)],
+    ], d.versions_list.map((v) => ({ ...v, __key: `v${v.version}` })), { id: "dataset-versions" }),
+    h("h2", {}, "Grants"),
+    table([
+      ["#", (g) => String(g.grant)],
+      ["Kind", (g) => g.kind],
+      ["Grantee", (g) => (g.kind === "org" ? link(`#/orgs/${g.grantee}`, g.grantee) : h("span", { class: "mono" }, g.grantee))],
+      ["Issuer", (g) => (g.issuer ? link(`#/identity/${g.issuer}`, g.issuer, { class: "mono" }) : "")],
+      ["Purpose", (g) => g.purpose],
+      ["Expires", expiry],
+      ["Granted", (g) => blockLink(g.height)],
+      ["State", grantState],
+    ], d.grants_list.map((g) => ({ ...g, __key: `g${g.grant}` })), { id: "dataset-grants", empty: "No grants." }),
+    h("h2", {}, "Pending requests"),
+    table([
+      ["Version", (r) => String(r.version)],
+      ["Requester", (r) => mono(r.requester, 16)],
+      ["Organization", (r) => link(`#/orgs/${r.org}`, r.org)],
+      ["Purpose", (r) => r.purpose],
+      ["Credential", (r) => r.credential?.id ?? ""],
+      ["Block", (r) => blockLink(r.height)],
+    ], requests.map((r) => ({ ...r, __key: `r${r.version}:${r.requester}` })), { id: "dataset-requests", empty: "No pending requests." }),
+    h("h2", {}, "Receipts (audit)"),
+    table([
+      ["Version", (r) => String(r.version)],
+      ["Recipient", (r) => mono(r.recipient, 16)],
+      ["Organization", (r) => link(`#/orgs/${r.org}`, r.org)],
+      ["Grant", (r) => String(r.grant)],
+      ["Purpose", (r) => r.purpose],
+      ["Credential", (r) => r.credential?.id ?? ""],
+      ["Released", (r) => h("span", {}, blockLink(r.height), " ", txLink(r.tx_hash))],
+    ], receipts.map((r) => ({ ...r, __key: r.state_key })), { id: "dataset-receipts", empty: "No key released yet." }));
+}
+
+// Identity: DIDs as the index saw them created, each resolved through /v1/dids; the trust
+// lists; the issuers' status lists, decoded here from the credential the gateway serves.
+async function identityPage() {
+  const [created, trust, changes] = await Promise.all([
+    api("/v1/events?type=did.created&order=desc&limit=100"),
+    api("/v1/trust"),
+    api("/v1/events?type=did.status_revoked,did.status_suspended,did.status_active&order=desc&limit=25"),
+  ]);
+  return h("section", {}, h("h1", {}, "Identity"),
+    h("h2", {}, "DIDs"),
+    table([
+      ["DID", (e) => link(`#/identity/${e.attributes.did}`, e.attributes.did, { class: "mono" })],
+      ["Organization", (e) => link(`#/orgs/${e.attributes.org}`, e.attributes.org)],
+      ["Created", (e) => blockLink(e.height)],
+      ["Transaction", (e) => txLink(e.tx_hash)],
+    ], created.items.map((e) => ({ ...e, __key: e.id })), { id: "dids", empty: "No DIDs yet." }),
+    h("h2", {}, "Trust lists"),
+    trustTable(trust.items),
+    h("h2", {}, "Status changes"),
+    table([
+      ["Issuer", (e) => link(`#/identity/${e.attributes.issuer}`, e.attributes.issuer, { class: "mono" })],
+      ["Index", (e) => e.attributes.index],
+      ["Now", (e) => badge(e.attributes.state, e.attributes.state === "active" ? "ok" : "bad")],
+      ["Block", (e) => blockLink(e.height)],
+    ], changes.items.map((e) => ({ ...e, __key: e.id })), { id: "status-changes", empty: "No credential was revoked or suspended." }));
+}
+
+function trustTable(items, id = "trust") {
+  return table([
+    ["Credential type", (t) => t.credential_type],
+    ["Issuer", (t) => link(`#/identity/${t.issuer}`, t.issuer, { class: "mono" })],
+    ["Since", (t) => since(t.since)],
+  ], items.map((t) => ({ ...t, __key: `${t.credential_type} ${t.issuer}` })), { id, empty: "Nobody is trusted yet." });
+}
+
+// The resolution result (document and metadata); a deactivated DID answers 410 with both.
+async function resolveDid(did, version) {
+  const headers = { accept: "application/did-resolution" };
+  if (token()) headers.authorization = `Bearer ${token()}`;
+  const options = version ? `?versionId=${version}` : "";
+  const answer = await fetch(`/v1/dids/${encodeURIComponent(did)}${options}`, { headers });
+  const result = await answer.json();
+  if (!answer.ok && answer.status !== 410) {
+    const problem = result.didResolutionMetadata?.problemDetails ?? result;
+    throw new ApiError(answer.status, problem);
+  }
+  return result;
+}
+
+// The indexes set in a BitstringStatusList: multibase base64url, GZIP, one bit per index.
+async function setIndexes(encoded) {
+  const text = encoded.slice(1).replace(/-/g, "+").replace(/_/g, "/");
+  const packed = Uint8Array.from(atob(text + "=".repeat((4 - (text.length % 4)) % 4)), (c) => c.charCodeAt(0));
+  const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const bits = new Uint8Array(await new Response(stream).arrayBuffer());
+  const set = [];
+  bits.forEach((byte, i) => {
+    for (let b = 0; byte && b < 8; b++) if (byte & (0x80 >> b)) set.push(i * 8 + b);
+  });
+  return set;
+}
+
+async function statusLists(did) {
+  const rows = [];
+  for (const purpose of ["revocation", "suspension"]) {
+    const url = `${did}/status/${purpose}/0`;
+    try {
+      const list = await api(`/v1/dids/${encodeURIComponent(did)}/status/${purpose}/0`);
+      const set = await setIndexes(list.credentialSubject.encodedList);
+      rows.push({ url, purpose, set, from: list.validFrom, __key: url });
+    } catch (error) {
+      if (error.status !== 404) throw error;
+    }
+  }
+  return table([
+    ["List", (l) => link(`/v1/dids/${l.url}`, l.url, { class: "mono" })],
+    ["Purpose", (l) => l.purpose],
+    ["Set", (l) => (l.set.length ? `${l.set.length}: ${l.set.slice(0, 20).join(", ")}${l.set.length > 20 ? " …" : ""}` : "none")],
+    ["As of", (l) => when(l.from)],
+  ], rows, { id: "status-lists", empty: "This DID has issued no credential with a status." });
+}
+
+async function didPage(did, version) {
+  const [result, history, trust] = await Promise.all([
+    resolveDid(did, version),
+    query("did", "history", { did }),
+    api("/v1/trust"),
+  ]);
+  const doc = result.didDocument;
+  const meta = result.didDocumentMetadata;
+  const relations = ["authentication", "assertionMethod", "capabilityInvocation"];
+  return h("section", {},
+    h("h1", {}, "DID ", h("span", { class: "mono", id: "did-id" }, doc.id)),
+    h("div", { class: "panel" }, fields([
+      ["Status", meta.deactivated ? badge("deactivated", "bad") : badge("active")],
+      ["Version", h("span", { id: "did-version" }, meta.versionId,
+        meta.nextVersionId ? h("span", {}, " (not the latest: ", link(`#/identity/${did}`, "see the latest"), ")") : "")],
+      ["Written in block", blockLink(meta.versionHeight)],
+      ["Created", when(meta.created)],
+      ["Updated", when(meta.updated)],
+      ["Controllers", [doc.controller].flat().join(", ")],
+      ["Also known as", (doc.alsoKnownAs ?? []).join(", ") || "–"],
+    ])),
+    h("h2", {}, "Keys"),
+    table([
+      ["Id", (m) => `#${m.id.split("#")[1]}`],
+      ["Type", (m) => m.type],
+      ["Used for", (m) => relations.filter((r) => (doc[r] ?? []).includes(m.id)).join(", ")],
+      ["Public key", (m) => h("span", { class: "mono" }, m.publicKeyMultibase)],
+    ], doc.verificationMethod, { id: "did-keys", empty: "No keys." }),
+    h("h2", {}, "Services"),
+    table([
+      ["Id", (s) => `#${s.id.split("#")[1]}`],
+      ["Type", (s) => s.type],
+      ["Endpoint", (s) => s.serviceEndpoint],
+    ], doc.service ?? [], { empty: "No services." }),
+    h("h2", {}, "History"),
+    table([
+      ["Version", (v) => link(`#/identity/${did}/${v.versionId}`, `version ${v.versionId}`)],
+      ["Block", (v) => blockLink(v.height)],
+      ["Time", (v) => nsWhen(v.time)],
+      ["", (v) => (v.deactivated ? badge("deactivated", "bad") : "")],
+    ], history.map((v) => ({ ...v, __key: v.versionId })), { id: "did-history" }),
+    h("h2", {}, "Trusted for"),
+    trustTable(trust.items.filter((t) => t.issuer === doc.id), "did-trust"),
+    h("h2", {}, "Status lists"),
+    await statusLists(did),
+    h("h2", {}, "Document"),
+    h("pre", { class: "source", id: "did-document" }, json(doc)));
+}
+
 async function search(text) {
+  if (text.trim().startsWith("did:")) return `#/identity/${text.trim()}`;  // DIDs are case-sensitive
   const q = text.trim().toLowerCase().replace(/^0x/, "");
   if (/^\d+$/.test(q)) return `#/blocks/${q}`;
   if (/^[0-9a-f]{64}$/.test(q)) {
@@ -537,7 +773,7 @@ async function search(text) {
     return `#/notary/${q}`;
   }
   if (/^[a-z][a-z0-9-]*$/.test(q)) return `#/orgs/${q}`;
-  throw new Error(`“${text}” is not a height, a transaction hash, a digest or an organization id`);
+  throw new Error(`“${text}” is not a height, a transaction hash, a digest, a DID or an organization id`);
 }
 
 // ------------------------------------------------------------------ routing and live updates
@@ -553,10 +789,17 @@ const ROUTES = [
   [/^\/governance\/(\d+)$/, "proposal", proposalPage, true],
   [/^\/contracts$/, "contracts", contractsPage, true],
   [/^\/contracts\/([^/]+)$/, "contract", contractPage, false],
-  [/^\/notary(?:\/([0-9a-fA-F]*))?$/, "notary", notaryPage, false],
+  [/^\/notary(?:\/([0-9a-fA-F]*))?$/, "notary", notaryPage, true],
+  [/^\/data$/, "data", dataPage, true],
+  [/^\/data\/([0-9a-fA-F]+)$/, "dataset", datasetPage, true],
+  [/^\/identity$/, "identity", identityPage, true],
+  [/^\/identity\/(did:[^/]+)(?:\/(\d+))?$/, "did", didPage, true],
   [/^\/admin$/, "admin", adminPage, false],
 ];
-const NAV = { block: "blocks", tx: "txs", org: "orgs", proposal: "governance", contract: "contracts" };
+const NAV = {
+  block: "blocks", tx: "txs", org: "orgs", proposal: "governance", contract: "contracts",
+  dataset: "data", did: "identity",
+};
 let current = null;
 let rendering = 0;
 
