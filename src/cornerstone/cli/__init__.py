@@ -10,6 +10,7 @@ from cornerstone.cli.ca import ca
 from cornerstone.cli.chain import keys, query, tx
 from cornerstone.cli.contract import contract
 from cornerstone.cli.data import data
+from cornerstone.cli.data_proxy import data_proxies  # noqa: F401  (adds to `data`)
 from cornerstone.cli.demo import demo
 from cornerstone.cli.did import did, vc
 from cornerstone.cli.localnet import localnet

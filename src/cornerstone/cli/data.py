@@ -11,8 +11,10 @@
 
 Encryption keys live in <home>/enckeys/NAME.json (mode 0600), NAME being the signing key's
 name; they are never printed. Ciphertexts go to --store: a gateway's blob URL
-(http://HOST:PORT/v1/blobs, with its upload token), a store server's URL, or a folder; by
-default the local network's first gateway.
+(http://HOST:PORT/v1/blobs, with its upload token), a store server's URL, an S3 bucket
+(s3://BUCKET[/PREFIX], at --s3-endpoint) or a folder; by default the local network's first
+gateway. An s3:// location on chain names no endpoint: `fetch` reads it at its own
+--s3-endpoint (else $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, AWS), with its own credentials.
 """
 
 from __future__ import annotations
@@ -44,8 +46,10 @@ from cornerstone.datashare import (
     load_encryption_key,
     save_encryption_key,
 )
+from cornerstone.datashare.delegation import UmbralKeys, save_umbral_keys
 from cornerstone.datashare.errors import StoreError
-from cornerstone.datashare.store import BlobStore, open_store
+from cornerstone.datashare.store import BlobStore, open_store, store_of_location
+from cornerstone.datashare.store.s3config import S3Settings
 from cornerstone.errors import LocalnetError, ProofError
 from cornerstone.modules.datashare.keys import DATASET_ID_SIZE
 from cornerstone.sdk import Client, VerifiedValue
@@ -59,9 +63,24 @@ store_option = click.option(
     "store_spec",
     default=None,
     metavar="URL|DIR",
-    help="Object store: a gateway's blob URL (http://HOST:PORT/v1/blobs), a store server's URL "
-    f"or a folder [default: ${STORE_ENV}, else the local network's first gateway, else "
-    "<home>/store].",
+    help="Object store: a gateway's blob URL (http://HOST:PORT/v1/blobs), a store server's URL, "
+    f"s3://BUCKET[/PREFIX] or a folder [default: ${STORE_ENV}, else the local network's first "
+    "gateway, else <home>/store].",
+)
+s3_endpoint_option = click.option(
+    "--s3-endpoint",
+    default=None,
+    metavar="URL",
+    help="The S3 API of s3:// stores and locations, e.g. http://127.0.0.1:8333 "
+    "[default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS S3].",
+)
+s3_credentials_option = click.option(
+    "--s3-credentials-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="An AWS credentials file (INI; profile $AWS_PROFILE or default) for S3 "
+    "[default: $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY, else "
+    "$AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, else anonymous].",
 )
 store_token_option = click.option(
     "--store-token-file",
@@ -90,11 +109,16 @@ def _local_gateways(home: Path) -> dict[str, Path]:
     return {node.blob_url: node.blob_token_file for node in network.nodes}
 
 
-def _upload_store(home: Path, spec: str | None, token_file: Path | None) -> BlobStore:
+def _upload_store(
+    home: Path, spec: str | None, token_file: Path | None, s3: S3Settings | None = None
+) -> BlobStore:
     """Where `publish` uploads: --store, $CORNERSTONE_STORE, the local network's first gateway,
     or <home>/store. An HTTP store gets the token of --store-token-file, of
-    $CORNERSTONE_STORE_TOKEN_FILE, or, for a gateway of the local network, of its own file."""
+    $CORNERSTONE_STORE_TOKEN_FILE, or, for a gateway of the local network, of its own file; an
+    S3 store the endpoint and credentials of `s3`."""
     spec = spec or os.environ.get(STORE_ENV)
+    if spec is not None and spec.startswith("s3://"):
+        return open_store(spec, s3=s3)
     if spec is not None and not spec.startswith(("http://", "https://")):
         return open_store(spec)
     gateways = _local_gateways(home)
@@ -128,7 +152,14 @@ def _share(
     """`store` is where ciphertexts are uploaded (publish); reads follow the locations on
     chain."""
     encryption_key = load_encryption_key(enckey_path(home, key_name)) if with_key else None
-    return DataShare(signer(client, home, key_name), encryption_key=encryption_key, store=store)
+    from cornerstone.cli.data_proxy import load_umbral
+
+    return DataShare(
+        signer(client, home, key_name),
+        encryption_key=encryption_key,
+        store=store,
+        umbral=load_umbral(home, key_name) if with_key else None,
+    )
 
 
 def _dataset_id(text: str) -> bytes:
@@ -179,6 +210,12 @@ def keys_register(key_name: str, home: Path, node_url: str | None) -> None:
     if not path.exists():
         save_encryption_key(path, EncryptionKey.generate(), name=key_name)
         click.echo(f"created encryption key {path} (mode 0600)")
+    from cornerstone.cli.data_proxy import umbral_path
+
+    umbral = umbral_path(home, key_name)
+    if not umbral.exists():  # for delivery by the nodes' proxies
+        save_umbral_keys(umbral, UmbralKeys.generate(), name=key_name)
+        click.echo(f"created Umbral keys {umbral} (mode 0600)")
     with common.connect(home, node_url) as client:
         share = _share(client, home, key_name)
         committed = share.register_key()
@@ -198,6 +235,8 @@ def keys_register(key_name: str, home: Path, node_url: str | None) -> None:
 @key_option
 @store_option
 @store_token_option
+@s3_endpoint_option
+@s3_credentials_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @home_option
 @node_option
@@ -210,6 +249,8 @@ def data_publish(
     key_name: str,
     store_spec: str | None,
     store_token_file: Path | None,
+    s3_endpoint: str | None,
+    s3_credentials_file: Path | None,
     as_json: bool,
     home: Path,
     node_url: str | None,
@@ -219,7 +260,8 @@ def data_publish(
     if dataset is None and not title:
         raise click.BadParameter("a new dataset needs a title", param_hint="--title")
     with common.connect(home, node_url) as client:
-        store = _upload_store(home, store_spec, store_token_file)
+        s3 = S3Settings(endpoint=s3_endpoint, credentials_file=s3_credentials_file)
+        store = _upload_store(home, store_spec, store_token_file, s3)
         published = _share(client, home, key_name, store=store).publish(
             file.read_bytes(),
             title=title,
@@ -281,6 +323,13 @@ def _expiry_time(text: str | None) -> int:
 @click.option("--purpose", required=True, help="What the data may be used for.")
 @click.option("--expires-height", type=click.IntRange(min=0), default=0, help="Last valid height.")
 @click.option("--expires-at", default=None, help="Block time it ends (ISO 8601 with offset).")
+@click.option(
+    "--delegate",
+    "delegated",
+    is_flag=True,
+    help="Also let the nodes' proxies deliver the keys while you are offline "
+    "(`cornerstone data delegate`).",
+)
 @key_option
 @home_option
 @node_option
@@ -293,12 +342,15 @@ def data_grant(
     purpose: str,
     expires_height: int,
     expires_at: str | None,
+    delegated: bool,
     key_name: str,
     home: Path,
     node_url: str | None,
 ) -> None:
     """Let an organization, a member or the holders of a credential type (trusted issuers'
     credentials, proved with a presentation when they request) receive DATASET's keys."""
+    if delegated and credential:
+        raise click.UsageError("--delegate needs --org or --member (use `data delegate` later)")
     chosen = [
         (k, v) for k, v in (("org", org), ("member", member), ("credential", credential)) if v
     ]
@@ -317,9 +369,22 @@ def data_grant(
             expires_time=_expiry_time(expires_at),
             issuer=issuer,
         )
-    by = f" issued by {issuer}" if issuer else ""
-    click.echo(f"grant {number} of {dataset_hex}: {kind} {grantee}{by} for {purpose!r}")
-    click.echo(f"  {committed_line(committed)}")
+        by = f" issued by {issuer}" if issuer else ""
+        click.echo(f"grant {number} of {dataset_hex}: {kind} {grantee}{by} for {purpose!r}")
+        click.echo(f"  {committed_line(committed)}")
+        if delegated:
+            from cornerstone.cli.data_proxy import delegate_grant, echo_delegated
+
+            done = delegate_grant(
+                client,
+                home,
+                key_name,
+                dataset=_dataset_id(dataset_hex),
+                grant=number,
+                kind=kind,
+                grantee=grantee,
+            )
+            echo_delegated(dataset_hex, number, done)
 
 
 @data.command("revoke")
@@ -473,6 +538,8 @@ def _read_json(path: Path) -> dict[str, Any]:
     metavar="DIR|URL",
     help="Fetch from this store instead of the location on chain.",
 )
+@s3_endpoint_option
+@s3_credentials_option
 @home_option
 @node_option
 def data_fetch(
@@ -481,6 +548,8 @@ def data_fetch(
     out: Path,
     key_name: str,
     store_spec: str | None,
+    s3_endpoint: str | None,
+    s3_credentials_file: Path | None,
     home: Path,
     node_url: str | None,
 ) -> None:
@@ -491,7 +560,13 @@ def data_fetch(
     with common.connect(home, node_url) as client:
         share = _share(client, home, key_name)
         number = version or share.latest_version(dataset)
-        override = open_store(store_spec) if store_spec else None
+        s3 = S3Settings(endpoint=s3_endpoint, credentials_file=s3_credentials_file)
+        override = open_store(store_spec, s3=s3) if store_spec else None
+        location = "" if override else str(share.version(dataset, number)["location"])
+        if location.startswith("s3://"):
+            # The location names no endpoint: this side's settings give it. `fetch` still
+            # checks what comes back against the proven ciphertext hash.
+            override, _named = store_of_location(location, s3=s3)
         plaintext = share.fetch(dataset, number, store=override)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(plaintext)

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from cornerstone import encoding
 from cornerstone.crypto import PrivateKey
+from cornerstone.datashare.delegation import UmbralKeys, delivered_key
 from cornerstone.datashare.envelope import DataKey, EncryptionKey, decrypt, encrypt, new_dataset_id
 from cornerstone.datashare.errors import (
     CipherHashMismatchError,
@@ -90,7 +91,7 @@ class Delivery:
     committed: Committed | None
     """The release, or None when the chain refused it."""
     refusal: str
-    """Why the chain refused it ("" when released)."""
+    """Why the chain refused it, with its code ("" when released)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +125,15 @@ class DataShare:
         *,
         encryption_key: EncryptionKey | None = None,
         store: BlobStore | None = None,
+        umbral: UmbralKeys | None = None,
     ) -> None:
         self.signer = signer
         self.client: Client = signer.client
         self.encryption_key = encryption_key
         self.store = store
+        self.umbral = umbral
+        """With Umbral keys: registered with the encryption key, a capsule with each publish
+        (delivery by the nodes' proxies), and fetch opens keys the proxies re-encrypted."""
 
     @property
     def identity(self) -> bytes:
@@ -146,7 +151,10 @@ class DataShare:
 
     # ------------------------------------------------------------------ keys
     def register_key(self) -> Committed:
-        return self.signer.submit(MODULE, "register_key", {"public_key": self._key().public_key})
+        args: dict[str, encoding.Value] = {"public_key": self._key().public_key}
+        if self.umbral is not None:
+            args.update(self.umbral.registration())
+        return self.signer.submit(MODULE, "register_key", args)
 
     def registered_key(self, identity: bytes) -> bytes | None:
         found = self.client.query(MODULE, "key", identity=identity)
@@ -174,23 +182,21 @@ class DataShare:
             version = int(_map(found)["versions"]) + 1
         sealed = encrypt(plaintext, dataset=dataset, version=version)
         location = self._store().put(sealed.ciphertext)
-        committed = self.signer.submit(
-            MODULE,
-            "publish",
-            {
-                "dataset": dataset,
-                "version": version,
-                "content_hash": sealed.content_hash,
-                "cipher_hash": sealed.cipher_hash,
-                "size": sealed.size,
-                "location": location,
-                "owner_key": sealed.key.wrap_for(key.public_key),
-                "title": title,
-                "description": description,
-                "schema": schema,
-            },
-            gas_limit=PUBLISH_GAS,
-        )
+        args: dict[str, encoding.Value] = {
+            "dataset": dataset,
+            "version": version,
+            "content_hash": sealed.content_hash,
+            "cipher_hash": sealed.cipher_hash,
+            "size": sealed.size,
+            "location": location,
+            "owner_key": sealed.key.wrap_for(key.public_key),
+            "title": title,
+            "description": description,
+            "schema": schema,
+        }
+        if self.umbral is not None:
+            args["capsule"], args["key_ciphertext"] = self.umbral.capsule_for(sealed.key)
+        committed = self.signer.submit(MODULE, "publish", args, gas_limit=PUBLISH_GAS)
         return Published(
             dataset=dataset,
             version=version,
@@ -266,7 +272,8 @@ class DataShare:
             try:
                 committed = self.release(r["dataset"], r["version"], r["requester"], r["purpose"])
             except (TransactionRejectedError, TransactionFailedError) as error:
-                refusal = str(error.fields["log"])
+                fields = error.fields  # the chain's code first: people quote it, tools match it
+                refusal = f"{fields['codespace']} code {fields['tx_code']}: {fields['log']}"
             done.append(
                 Delivery(
                     dataset=r["dataset"],
@@ -380,6 +387,10 @@ class DataShare:
         if owner is not None and owner.owner == self.identity:
             return key.unwrap(record.owner_key)
         release = get_release(proven, record.dataset, record.number, self.identity)
+        if release is None and self.umbral is not None:
+            delivered = delivered_key(self.client, self.umbral, proven, record, self.identity)
+            if delivered is not None:
+                return delivered
         if release is None:
             raise NoKeyReleasedError(
                 dataset=record.dataset.hex(),

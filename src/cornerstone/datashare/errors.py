@@ -12,7 +12,20 @@
         ├── DecryptionError             7  step 5: the ciphertext does not authenticate
         ├── ContentHashMismatchError    8  step 6: the plaintext is not the one published
         ├── UnknownVersionError         9  the dataset or version is not on chain
-        └── EncryptionKeyFileError     10  an encryption key file cannot be used
+        ├── EncryptionKeyFileError     10  an encryption key file cannot be used
+        └── StoreError (above)             the S3 store's failures, each its own code:
+            ├── S3LocationError        11  not an s3://BUCKET[/PREFIX] location
+            ├── S3EndpointError        12  the endpoint setting is not an http(s) URL
+            ├── S3UnreachableError     13  nothing answers at the endpoint
+            ├── S3CredentialsError     14  the credentials file cannot be used
+            ├── S3AuthenticationError  15  the store does not accept the credentials
+            ├── S3AccessDeniedError    16  the credentials may not do that
+            ├── S3BucketNotFoundError  17  no such bucket at the endpoint
+            └── S3RequestError         18  any other refusal by the store
+
+An object missing from an S3 bucket is BlobNotFoundError (2), like a missing file or URL.
+No S3 error carries an access key, a secret or a session token: only the endpoint, bucket,
+object name and the store's error code.
 """
 
 from cornerstone.errors import UserError
@@ -88,3 +101,60 @@ class UnknownVersionError(DataPlaneError):
 class EncryptionKeyFileError(DataPlaneError):
     code = 10
     template = "cannot use the encryption key file {path}: {reason}"
+
+
+# ---------------------------------------------------------------------------- S3 store
+class S3LocationError(StoreError):
+    code = 11
+    template = "{location} is not an S3 location: {reason} (give s3://BUCKET[/PREFIX])"
+
+
+class S3EndpointError(StoreError):
+    code = 12
+    template = (
+        "the S3 endpoint {endpoint!r} is not usable: {reason} (give an http:// or https:// URL "
+        "with a host and no path, with --s3-endpoint or $AWS_ENDPOINT_URL_S3)"
+    )
+
+
+class S3UnreachableError(StoreError):
+    code = 13
+    template = (
+        "the S3 endpoint {endpoint} cannot be reached ({reason}): check the endpoint "
+        "(--s3-endpoint or $AWS_ENDPOINT_URL_S3) and that the store is running"
+    )
+
+
+class S3CredentialsError(StoreError):
+    code = 14
+    template = "cannot use S3 credentials from {source}: {reason}"
+
+
+class S3AuthenticationError(StoreError):
+    code = 15
+    template = (
+        "the S3 store at {endpoint} does not accept the credentials ({error}): check "
+        "$AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY, or the credentials file "
+        "(--s3-credentials-file, $AWS_SHARED_CREDENTIALS_FILE) and its profile"
+    )
+
+
+class S3AccessDeniedError(StoreError):
+    code = 16
+    template = (
+        "the S3 store at {endpoint} denied {operation} {target} ({error}): the credentials "
+        "have no permission for it there, or none were found"
+    )
+
+
+class S3BucketNotFoundError(StoreError):
+    code = 17
+    template = (
+        "there is no bucket {bucket} at the S3 endpoint {endpoint}: check the bucket name and "
+        "the endpoint, or create the bucket"
+    )
+
+
+class S3RequestError(StoreError):
+    code = 18
+    template = "the S3 store at {endpoint} refused {operation} {target}: {reason}"

@@ -3,14 +3,15 @@ location names exactly one ciphertext and anyone can check what a store hands ba
 
     BlobStore            the protocol: put(bytes) -> location URI, get(cipher hash) -> bytes
     ├── LocalBlobStore   a folder: <dir>/<sha256 hex>, written atomically   (file:///dir/<hex>)
-    └── HttpBlobStore    PUT/GET <base>/blobs/<hex>                     (http://host/blobs/<hex>)
+    ├── HttpBlobStore    PUT/GET <base>/blobs/<hex>                     (http://host/blobs/<hex>)
+    └── S3BlobStore      an S3-compatible bucket (store/s3.py)       (s3://bucket/<prefix><hex>)
 
 The embedded default is every node's gateway: it serves its own LocalBlobStore at
 `http://<gateway>/v1/blobs/<hex>` (gateway/blobs.py; uploads need its blob token), so
 `HttpBlobStore("http://<gateway>/v1/blobs", token=...)` is an organization's store.
 `python -m cornerstone.datashare.store --dir D --listen 127.0.0.1:PORT` serves a folder the
 same way without a gateway (`StoreServer`, no token: for tests and single-machine setups). An
-S3 store is one more class behind the protocol (location s3://bucket/<hex>).
+S3 location names no endpoint: the reader's own `S3Settings` (or the AWS variables) supply it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from urllib.parse import unquote, urlparse
 import httpx
 
 from cornerstone.datashare.errors import BlobNotFoundError, StoreError
+from cornerstone.datashare.store.s3config import S3Settings
+
+# store/s3.py (and the S3 client it loads, slow to import) is imported when an s3:// store is
+# used, not here.
 
 HASH_HEX: Final = re.compile(r"[0-9a-f]{64}")
 MAX_BLOB: Final = 256 * 1024 * 1024
@@ -234,10 +239,19 @@ class HttpBlobStore:
 
 
 def open_store(
-    spec: str, *, token: str | None = None, transport: httpx.BaseTransport | None = None
+    spec: str,
+    *,
+    token: str | None = None,
+    transport: httpx.BaseTransport | None = None,
+    s3: S3Settings | None = None,
 ) -> BlobStore:
     """The store a --store option names: an http(s) URL (a gateway's blob URL or a store
-    server's), a file:// URI or a folder. `token` is for uploads over HTTP."""
+    server's), s3://BUCKET[/PREFIX], a file:// URI or a folder. `token` is for uploads over
+    HTTP; `s3` the endpoint and credentials of an S3 store (default: the AWS variables)."""
+    if spec.startswith("s3://"):
+        from cornerstone.datashare.store.s3 import open_s3
+
+        return open_s3(spec, s3)
     if spec.startswith(("http://", "https://")):
         return HttpBlobStore(spec, token=token, transport=transport)
     if spec.startswith("file://"):
@@ -246,9 +260,17 @@ def open_store(
 
 
 def store_of_location(
-    location: str, *, transport: httpx.BaseTransport | None = None
+    location: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    s3: S3Settings | None = None,
 ) -> tuple[BlobStore, bytes]:
-    """The store a location URI points into and the hash it names there."""
+    """The store a location URI points into and the hash it names there. An s3:// location is
+    read at the endpoint of `s3` (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, AWS)."""
+    if location.startswith("s3://"):
+        from cornerstone.datashare.store.s3 import s3_of_location
+
+        return s3_of_location(location, s3)
     parsed = urlparse(location)
     name = unquote(parsed.path).rsplit("/", 1)[-1]
     try:
@@ -261,7 +283,8 @@ def store_of_location(
         base = location[: location.rindex(BLOBS_PATH)] if BLOBS_PATH in location else location
         return HttpBlobStore(base, transport=transport), cipher_hash
     raise StoreError(
-        store=location, reason=f"the scheme {parsed.scheme!r} is not supported here (file, http)"
+        store=location,
+        reason=f"the scheme {parsed.scheme!r} is not supported here (file, http, s3)",
     )
 
 

@@ -7,15 +7,29 @@ release is accepted only under a grant valid at its height and writes exactly on
 Grants to holders of a credential type rely on the did module's on-chain verifier
 (`cornerstone.modules.did.verify`), its narrow interface to this module. The client side
 (encryption, key wrapping, the object store) is `cornerstone.datashare`.
+
+So that owners need not be online, the organizations' nodes can deliver keys too: owners
+delegate Umbral key fragments to the registered proxies, and a threshold of verified capsule
+fragments on chain writes the receipt (`proxy_handlers`, `pre`).
 """
 
 from cornerstone.identity.roles import Role
 from cornerstone.module import Genesis, Module, Operation, Query
-from cornerstone.modules.datashare import genesis, handlers, invariants, queries
+from cornerstone.modules.datashare import (
+    genesis,
+    handlers,
+    invariants,
+    proxy_handlers,
+    proxy_queries,
+    queries,
+)
 from cornerstone.modules.datashare.messages import (
+    Delegate,
     Grant,
     Publish,
+    Reencrypt,
     RegisterKey,
+    RegisterProxy,
     Release,
     Request,
     Revoke,
@@ -24,6 +38,8 @@ from cornerstone.policy import ALL_ORGS, policy
 
 SENDERS = policy("ANY", ALL_ORGS, Role.ADMIN, Role.CLIENT)
 """Any admin or client of any member organization; ownership checks are the handlers'."""
+ADMINS = policy("ANY", ALL_ORGS, Role.ADMIN)
+"""An organization's admin designates its node's re-encryption proxy."""
 
 MODULE = Module(
     name="datashare",
@@ -34,6 +50,9 @@ MODULE = Module(
         "revoke": Operation(Revoke, handlers.revoke, SENDERS),
         "request": Operation(Request, handlers.request, SENDERS),
         "release": Operation(Release, handlers.release, SENDERS),
+        "register_proxy": Operation(RegisterProxy, proxy_handlers.register_proxy, ADMINS),
+        "delegate": Operation(Delegate, proxy_handlers.delegate, SENDERS),
+        "reencrypt": Operation(Reencrypt, proxy_handlers.reencrypt, ADMINS),
     },
     queries={
         "key": Query(queries.KeyQuery, queries.key),
@@ -43,6 +62,12 @@ MODULE = Module(
         "requests": Query(queries.Requests, queries.requests),
         "release": Query(queries.ReleaseQuery, queries.release),
         "receipts": Query(queries.Receipts, queries.receipts),
+        "proxies": Query(proxy_queries.Proxies, proxy_queries.proxies),
+        "receivers": Query(proxy_queries.Receivers, proxy_queries.receivers),
+        "delegation": Query(proxy_queries.DelegationQuery, proxy_queries.delegation),
+        "delegations": Query(proxy_queries.Delegations, proxy_queries.delegations),
+        "cfrags": Query(proxy_queries.CfragsQuery, proxy_queries.cfrags),
+        "proxy_work": Query(proxy_queries.ProxyWork, proxy_queries.proxy_work),
     },
     genesis=Genesis(validate=genesis.validate, init=genesis.init, export=genesis.export),
     invariants={
@@ -53,7 +78,21 @@ MODULE = Module(
         ),
         "only_sealed_keys_are_stored": invariants.only_sealed_keys_are_stored,
         "requests_are_pending": invariants.requests_are_pending,
+        "receipts_by_proxies_have_their_threshold": (
+            invariants.receipts_by_proxies_have_their_threshold
+        ),
     },
 )
 
-__all__ = ["MODULE", "Grant", "Publish", "RegisterKey", "Release", "Request", "Revoke"]
+__all__ = [
+    "MODULE",
+    "Delegate",
+    "Grant",
+    "Publish",
+    "Reencrypt",
+    "RegisterKey",
+    "RegisterProxy",
+    "Release",
+    "Request",
+    "Revoke",
+]

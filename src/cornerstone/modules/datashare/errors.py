@@ -22,7 +22,25 @@
         │                                     5101 tampered, 5105 expired, 5106 revoked, ...)
         ├── NoCredentialGrantError      7014 a verified credential that no credential grant
         │                                     of the dataset accepts (type, issuer, purpose)
-        └── HolderNotRequesterError     7015 a presentation by a DID not tied to the sender
+        ├── HolderNotRequesterError     7015 a presentation by a DID not tied to the sender
+        │   delivery by the nodes' proxies (threshold proxy re-encryption):
+        ├── UnknownProxyError           7016 a delegation names an organization without a proxy
+        ├── NotProxyError               7017 a capsule fragment not signed by the registered
+        │                                     proxy identity of the sender's organization
+        ├── UmbralKeyMissingError       7018 an owner or recipient without Umbral keys
+        ├── DelegationExistsError       7019 a second delegation for one grant and recipient
+        ├── NoDelegationError           7020 a fragment under a grant with no delegation to
+        │                                     the recipient
+        ├── ProxyNotDelegatedError      7021 a fragment from a proxy the delegation does not name
+        ├── NoCapsuleError              7022 a fragment for a version published without capsule
+        ├── DelegatingKeyMismatchError  7023 the version's capsule and the delegation are under
+        │                                     different delegating keys (the owner rotated)
+        ├── InvalidCfragError           7024 a fragment that does not verify against the
+        │                                     capsule and the delegation's keys
+        ├── ForeignKfragError           7025 a fragment made with another proxy's key fragment
+        ├── DuplicateCfragError         7026 a second fragment from one proxy for one release
+        ├── NoPendingRequestError       7027 a fragment nobody's pending request asked for
+        └── DelegationGranteeError      7028 a delegation to an identity its grant cannot cover
 
 Messages name datasets, versions, identities and grants only: never a key, wrapped or not.
 """
@@ -137,6 +155,101 @@ class HolderNotRequesterError(DatashareError):
     )
 
 
+class UnknownProxyError(DatashareError):
+    code = 7016
+    template = (
+        "{org} has no registered re-encryption proxy: its node registers one with "
+        "`cornerstone data proxy register`"
+    )
+
+
+class NotProxyError(DatashareError):
+    code = 7017
+    template = "{sender} is not the registered re-encryption proxy of {org}: {why}"
+
+
+class UmbralKeyMissingError(DatashareError):
+    code = 7018
+    template = (
+        "{identity} has no Umbral keys on chain, which delivery by the nodes needs: register "
+        "them (`cornerstone data keys register`)"
+    )
+
+
+class DelegationExistsError(DatashareError):
+    code = 7019
+    template = (
+        "grant {grant} of dataset {dataset} is delegated to {recipient} already (height "
+        "{height}): to change its proxies, revoke the grant and grant again"
+    )
+
+
+class NoDelegationError(DatashareError):
+    code = 7020
+    template = "grant {grant} of dataset {dataset} has no delegation to {recipient}"
+
+
+class ProxyNotDelegatedError(DatashareError):
+    code = 7021
+    template = (
+        "the delegation of grant {grant} of dataset {dataset} to {recipient} gives no key "
+        "fragment to the proxy of {org}"
+    )
+
+
+class NoCapsuleError(DatashareError):
+    code = 7022
+    template = (
+        "dataset {dataset} version {version} was published without a capsule: only its owner "
+        "can deliver its key"
+    )
+
+
+class DelegatingKeyMismatchError(DatashareError):
+    code = 7023
+    template = (
+        "dataset {dataset} version {version} was encrypted under another delegating key than "
+        "the delegation of grant {grant}: the owner must delegate again (new grant) or release"
+    )
+
+
+class InvalidCfragError(DatashareError):
+    code = 7024
+    template = (
+        "the capsule fragment of {org} for dataset {dataset} version {version} does not verify "
+        "against the version's capsule and the delegation's keys"
+    )
+
+
+class ForeignKfragError(DatashareError):
+    code = 7025
+    template = (
+        "the capsule fragment of {org} for dataset {dataset} version {version} was made with "
+        "another key fragment than the one delegated to {org}"
+    )
+
+
+class DuplicateCfragError(DatashareError):
+    code = 7026
+    template = (
+        "the proxy of {org} gave its capsule fragment of dataset {dataset} version {version} "
+        "for {recipient} already at height {height}"
+    )
+
+
+class NoPendingRequestError(DatashareError):
+    code = 7027
+    template = (
+        "{recipient} has no pending request for dataset {dataset} version {version}: proxies "
+        "re-encrypt only what was requested"
+    )
+
+
+class DelegationGranteeError(DatashareError):
+    code = 7028
+    template = "grant {grant} of dataset {dataset} cannot cover {recipient}: {why}"
+
+
 __all__ = [
     "AlreadyReleasedError",
     "CredentialGrantsNotYetError",
@@ -144,15 +257,28 @@ __all__ = [
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatashareError",
+    "DelegatingKeyMismatchError",
+    "DelegationExistsError",
+    "DelegationGranteeError",
+    "DuplicateCfragError",
     "EncryptionKeyMissingError",
+    "ForeignKfragError",
     "GrantNotFoundError",
     "GrantRevokedError",
     "HolderNotRequesterError",
+    "InvalidCfragError",
     "InvalidExpiryError",
+    "NoCapsuleError",
     "NoCredentialGrantError",
+    "NoDelegationError",
+    "NoPendingRequestError",
     "NoValidGrantError",
     "NotDatasetOwnerError",
+    "NotProxyError",
+    "ProxyNotDelegatedError",
+    "UmbralKeyMissingError",
     "UnknownGranteeError",
+    "UnknownProxyError",
     "VersionMismatchError",
     "VersionNotFoundError",
 ]

@@ -23,6 +23,7 @@ from cornerstone.modules.datashare.errors import (
     NoCredentialGrantError,
     NotDatasetOwnerError,
     NoValidGrantError,
+    UmbralKeyMissingError,
     UnknownGranteeError,
     VersionMismatchError,
     VersionNotFoundError,
@@ -81,7 +82,13 @@ def register_key(state: Writer, ctx: Context, msg: RegisterKey) -> Events:
     put_encryption_key(
         state,
         EncryptionKey(
-            identity=ctx.sender.id, public_key=msg.public_key, org=ctx.sender.org, height=ctx.height
+            identity=ctx.sender.id,
+            public_key=msg.public_key,
+            org=ctx.sender.org,
+            height=ctx.height,
+            receiving_key=msg.receiving_key,
+            delegating_key=msg.delegating_key,
+            verifying_key=msg.verifying_key,
         ),
     )
     return (
@@ -93,7 +100,9 @@ def register_key(state: Writer, ctx: Context, msg: RegisterKey) -> Events:
 
 
 def publish(state: Writer, ctx: Context, msg: Publish) -> Events:
-    _require_key(state, ctx.sender.id)
+    owner_key = _require_key(state, ctx.sender.id)
+    if msg.capsule and not owner_key.delegating_key:
+        raise UmbralKeyMissingError(identity=ctx.sender.id.hex())
     known = get_dataset(state, msg.dataset)
     if msg.version == 1:
         if known is not None:
@@ -135,6 +144,9 @@ def publish(state: Writer, ctx: Context, msg: Publish) -> Events:
             owner_key=msg.owner_key,
             height=ctx.height,
             time=ctx.time,
+            capsule=msg.capsule,
+            key_ciphertext=msg.key_ciphertext,
+            delegating_key=owner_key.delegating_key if msg.capsule else b"",
         ),
     )
     return (

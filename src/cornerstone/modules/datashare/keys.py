@@ -1,7 +1,9 @@
 """State keys of the datashare module (every number big-endian, so keys sort by it).
 
 datashare/enckey/<identity 32>                   -> {"key": X25519 public key (32), "org": str,
-                                                     "height": int}
+                                                     "height": int, ["receiving": 33,
+                                                     "delegating": 33, "verifying": 33]
+                                                     (Umbral public keys, when registered)}
 datashare/dataset/<dataset 16>                   -> {"owner": identity, "org": str, "title": str,
                                                      "versions": int, "grants": int,
                                                      "height": int, "time": int}
@@ -9,7 +11,9 @@ datashare/version/<dataset 16><version 4>        -> {"content_hash": 32, "cipher
                                                      "size": int, "location": str,
                                                      "description": str, "schema": str,
                                                      "owner_key": sealed box (80),
-                                                     "height": int, "time": int}
+                                                     "height": int, "time": int,
+                                                     ["capsule": 105, "key_ciphertext": 72,
+                                                     "delegating_key": 33] (for proxies)}
 datashare/grant/<dataset 16><grant 4>            -> {"kind": str, "grantee": str,
                                                      "purpose": str, "expires_height": int,
                                                      "expires_time": int, "height": int,
@@ -27,13 +31,28 @@ datashare/receipt/<dataset 16><version 4><identity 32>
                                                  -> {"org": str, "grant": int, "purpose": str,
                                                      "height": int, "time": int,
                                                      "tx_hash": bytes,
-                                                     ["credential": CREDENTIAL]}
+                                                     ["credential": CREDENTIAL],
+                                                     ["delivery": "proxies"]}
 datashare/by_recipient/<identity 32><dataset 16><version 4> -> b"" (index of the receipts)
+datashare/proxy/<org id>                         -> {"identity": 32, "key": X25519 (32),
+                                                     "height": int}
+datashare/delegation/<dataset 16><grant 4><identity 32>
+                                                 -> {"threshold": int, "proxies": [[org,
+                                                     kfrag id (32), sealed kfrag], ...],
+                                                     "receiving": 33, "delegating": 33,
+                                                     "verifying": 33, "height": int}
+datashare/cfrag/<dataset 16><version 4><identity 32><org id>
+                                                 -> {"grant": int, "cfrag": 381,
+                                                     "height": int}
 
 CREDENTIAL = {"id": str, "issuer": DID, "holder": DID, "types": [str], "valid_until": int (ns,
 0: none), "statuses": [[purpose, index], ...]}: what the chain verified of a presented
 credential (`did.verify.CredentialFact`), present only when a presentation proved one (on a
 receipt: when a credential grant covered the release). Never the credential itself.
+
+A receipt with "delivery": "proxies" has no release record: its key reached the recipient as
+capsule fragments (datashare/cfrag/... of the same suffix), at least the delegation's threshold
+of them from distinct proxies; it is written by the fragment that reached the threshold.
 
 A release and its receipt share one suffix, so "one receipt per release" is a property of the
 key layout that the invariants check. The release holds only a sealed box of the data key;
@@ -51,6 +70,9 @@ REQUEST_PREFIX: Final = b"datashare/request/"
 RELEASE_PREFIX: Final = b"datashare/release/"
 RECEIPT_PREFIX: Final = b"datashare/receipt/"
 BY_RECIPIENT_PREFIX: Final = b"datashare/by_recipient/"
+PROXY_PREFIX: Final = b"datashare/proxy/"
+DELEGATION_PREFIX: Final = b"datashare/delegation/"
+CFRAG_PREFIX: Final = b"datashare/cfrag/"
 MODULE_PREFIX: Final = b"datashare/"
 
 DATASET_ID_SIZE: Final = 16
@@ -91,6 +113,23 @@ def receipt_key(dataset: bytes, version: int, identity: bytes) -> bytes:
 
 def by_recipient_key(identity: bytes, dataset: bytes, version: int) -> bytes:
     return BY_RECIPIENT_PREFIX + identity + dataset + _n(version)
+
+
+def proxy_key(org: str) -> bytes:
+    return PROXY_PREFIX + org.encode("ascii")
+
+
+def delegation_key(dataset: bytes, grant: int, identity: bytes) -> bytes:
+    return DELEGATION_PREFIX + dataset + _n(grant) + identity
+
+
+def cfrags_prefix(dataset: bytes, version: int, identity: bytes) -> bytes:
+    """Every capsule fragment of one (dataset, version, recipient)."""
+    return CFRAG_PREFIX + dataset + _n(version) + identity
+
+
+def cfrag_key(dataset: bytes, version: int, identity: bytes, org: str) -> bytes:
+    return cfrags_prefix(dataset, version, identity) + org.encode("ascii")
 
 
 def split_access(suffix: bytes) -> tuple[bytes, int, bytes]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from cornerstone import encoding
+from cornerstone.modules.datashare import pre
 from cornerstone.modules.datashare.keys import DATASET_ID_SIZE, IDENTITY_SIZE
 from cornerstone.modules.did.verify import MAX_PRESENTATION_BYTES
 from cornerstone.modules.membership.messages import check_org_id
@@ -80,16 +81,31 @@ def _check_wrapped(wrapped: bytes) -> None:
         )
 
 
+def check_x25519(public_key: bytes) -> None:
+    if len(public_key) != X25519_KEY_SIZE or not any(public_key):
+        raise ValueError(f"an encryption key is a {X25519_KEY_SIZE}-byte X25519 public key")
+
+
 @dataclass(frozen=True, slots=True)
 class RegisterKey:
-    """Register (or rotate) the sender's X25519 public key, to which data keys are sealed."""
+    """Register (or rotate) the sender's X25519 public key, to which data keys are sealed, and
+    optionally its Umbral keys, for delivery by the nodes' proxies (all three or none)."""
 
     public_key: bytes
     """32 bytes; never all zeros (libsodium refuses to seal to it)."""
+    receiving_key: bytes = b""
+    """Umbral public key that proxies re-encrypt data keys to (as a recipient)."""
+    delegating_key: bytes = b""
+    """Umbral public key the sender's capsules are made under (as an owner)."""
+    verifying_key: bytes = b""
+    """Umbral public key that checks the sender's signatures on its key fragments."""
 
     def __post_init__(self) -> None:
-        if len(self.public_key) != X25519_KEY_SIZE or not any(self.public_key):
-            raise ValueError(f"an encryption key is a {X25519_KEY_SIZE}-byte X25519 public key")
+        check_x25519(self.public_key)
+        umbral = (self.receiving_key, self.delegating_key, self.verifying_key)
+        if any(umbral):
+            for raw in umbral:
+                pre.public_key(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +132,21 @@ class Publish:
     description: str = ""
     schema: str = ""
     """The schema of this version's content (a JSON Schema, a URI, a column list...)."""
+    capsule: bytes = b""
+    """For delivery by the nodes: the Umbral capsule of the data key under the owner's
+    registered delegating key (empty: the owner delivers)."""
+    key_ciphertext: bytes = b""
+    """With `capsule`: the data key encrypted under the capsule's key (never the key)."""
 
     def __post_init__(self) -> None:
         check_dataset(self.dataset)
+        if self.capsule or self.key_ciphertext:
+            pre.capsule(self.capsule)
+            if len(self.key_ciphertext) != pre.KEY_CIPHERTEXT_SIZE:
+                raise ValueError(
+                    f"a key ciphertext is {pre.KEY_CIPHERTEXT_SIZE} bytes, "
+                    f"not {len(self.key_ciphertext)}"
+                )
         check_version(self.version)
         _check_digest("content_hash", self.content_hash)
         _check_digest("cipher_hash", self.cipher_hash)
@@ -241,3 +269,96 @@ class Release:
             raise ValueError(f"a recipient is a {IDENTITY_SIZE}-byte identity id")
         check_purpose(self.purpose)
         _check_wrapped(self.wrapped_key)
+
+
+# ---------------------------------------------------------------------------- proxies
+SEALED_KFRAG_SIZE: Final = pre.KFRAG_SIZE + SEALED_BOX_OVERHEAD
+"""A key fragment sealed to a proxy's X25519 key; a bare fragment is refused."""
+MAX_PROXIES: Final = 64
+
+
+def min_threshold(proxies: int) -> int:
+    """The fewest fragments a delegation to `proxies` proxies may require: more than two
+    thirds, as for consensus, so proxies of fewer than a third of them (those that would
+    release off chain what the chain refuses) cannot reach it alone, and up to a third may be
+    down without stopping delivery."""
+    return 2 * proxies // 3 + 1
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterProxy:
+    """An organization's node registers (or rotates) its re-encryption proxy: the X25519 key
+    key fragments are sealed to. The sender (an admin) is the identity that signs its
+    capsule fragments; one proxy per organization."""
+
+    public_key: bytes
+
+    def __post_init__(self) -> None:
+        check_x25519(self.public_key)
+
+
+@dataclass(frozen=True, slots=True)
+class Delegate:
+    """The owner lets the named proxies re-encrypt its versions' capsules for one recipient
+    covered by a grant: one key fragment per proxy, sealed to it; any `threshold` of them
+    deliver the data key."""
+
+    dataset: bytes
+    grant: int
+    recipient: bytes
+    """The identity the fragments re-encrypt to (its registered receiving key)."""
+    threshold: int
+    proxies: tuple[str, ...]
+    """Organizations whose registered proxies hold a fragment, in ascending order."""
+    kfrag_ids: tuple[bytes, ...]
+    """The id of each proxy's fragment (public: it is in every capsule fragment), so the
+    chain can tell that fragments from distinct proxies are distinct."""
+    sealed_kfrags: tuple[bytes, ...]
+    """Each proxy's key fragment, sealed to its registered X25519 key."""
+
+    def __post_init__(self) -> None:
+        check_dataset(self.dataset)
+        if self.grant < 1:
+            raise ValueError("grants are numbered from 1")
+        if len(self.recipient) != IDENTITY_SIZE:
+            raise ValueError(f"a recipient is a {IDENTITY_SIZE}-byte identity id")
+        n = len(self.proxies)
+        if not 1 <= n <= MAX_PROXIES:
+            raise ValueError(f"a delegation names 1 to {MAX_PROXIES} proxies")
+        if len(self.kfrag_ids) != n or len(self.sealed_kfrags) != n:
+            raise ValueError("a delegation gives one fragment id and one sealed fragment a proxy")
+        for org in self.proxies:
+            check_org_id(org)
+        if list(self.proxies) != sorted(self.proxies) or len(set(self.proxies)) != n:
+            raise ValueError("the proxies are named once each, in ascending order")
+        if any(len(i) != pre.KFRAG_ID_SIZE for i in self.kfrag_ids):
+            raise ValueError(f"a fragment id is {pre.KFRAG_ID_SIZE} bytes")
+        if len(set(self.kfrag_ids)) != n:
+            raise ValueError("every proxy's fragment is a distinct one")
+        if any(len(s) != SEALED_KFRAG_SIZE for s in self.sealed_kfrags):
+            raise ValueError(f"a sealed key fragment is {SEALED_KFRAG_SIZE} bytes")
+        if not min_threshold(n) <= self.threshold <= n:
+            raise ValueError(
+                f"the threshold for {n} proxies is {min_threshold(n)} to {n}, not {self.threshold}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Reencrypt:
+    """A proxy's capsule fragment of a version for a requester: the re-encryption of the
+    version's capsule with the fragment the owner delegated to the proxy under `grant`."""
+
+    dataset: bytes
+    version: int
+    recipient: bytes
+    grant: int
+    cfrag: bytes
+
+    def __post_init__(self) -> None:
+        check_dataset(self.dataset)
+        check_version(self.version)
+        if len(self.recipient) != IDENTITY_SIZE:
+            raise ValueError(f"a recipient is a {IDENTITY_SIZE}-byte identity id")
+        if self.grant < 1:
+            raise ValueError("grants are numbered from 1")
+        pre.cfrag_kfrag_id(self.cfrag)

@@ -45,6 +45,9 @@ def key(state: Reader, query: KeyQuery) -> encoding.Value:
         "public_key": found.public_key,
         "org": found.org,
         "height": found.height,
+        "receiving_key": found.receiving_key,
+        "delegating_key": found.delegating_key,
+        "verifying_key": found.verifying_key,
     }
 
 
@@ -238,5 +241,6 @@ def receipt_value(r: Receipt) -> dict[str, encoding.Value]:
         "time": r.time,
         "tx_hash": r.tx_hash,
         "credential": fact_value(r.credential),
+        "delivery": r.delivery,
         "state_key": receipt_key(r.dataset, r.version, r.recipient),
     }

@@ -41,6 +41,12 @@ class EncryptionKey:
     """The identity's organization when it registered."""
     height: int
     """Height of the (last) registration."""
+    receiving_key: bytes = b""
+    """Umbral public key proxies re-encrypt to; empty: none registered."""
+    delegating_key: bytes = b""
+    """Umbral public key the identity's capsules are made under."""
+    verifying_key: bytes = b""
+    """Umbral public key that checks the identity's key fragment signatures."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,12 @@ class Version:
     """The data key sealed to the owner's encryption key."""
     height: int
     time: int
+    capsule: bytes = b""
+    """Umbral capsule of the data key, for delivery by proxies; empty: owner delivery only."""
+    key_ciphertext: bytes = b""
+    """The data key encrypted under the capsule's key."""
+    delegating_key: bytes = b""
+    """The owner's Umbral delegating key the capsule was made under (as registered then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +161,8 @@ class Receipt:
     """The release transaction."""
     credential: CredentialFact | None = None
     """Under a CREDENTIAL grant: the credential that made the recipient a holder."""
+    delivery: str = "owner"
+    """"owner": a release by the owner; "proxies": capsule fragments by the nodes' proxies."""
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -224,15 +238,23 @@ def get_encryption_key(state: Reader, identity: bytes) -> EncryptionKey | None:
         public_key=_bytes(r["key"]),
         org=_str(r["org"]),
         height=_int(r["height"]),
+        receiving_key=_bytes(r.get("receiving", b"")),
+        delegating_key=_bytes(r.get("delegating", b"")),
+        verifying_key=_bytes(r.get("verifying", b"")),
     )
 
 
 def put_encryption_key(state: Writer, key: EncryptionKey) -> None:
-    _put(
-        state,
-        enckey_key(key.identity),
-        {"key": key.public_key, "org": key.org, "height": key.height},
-    )
+    record: dict[str, encoding.Value] = {
+        "key": key.public_key,
+        "org": key.org,
+        "height": key.height,
+    }
+    if key.receiving_key:
+        record["receiving"] = key.receiving_key
+        record["delegating"] = key.delegating_key
+        record["verifying"] = key.verifying_key
+    _put(state, enckey_key(key.identity), record)
 
 
 def iter_encryption_keys(state: Reader) -> Iterator[EncryptionKey]:
@@ -301,25 +323,29 @@ def get_version(state: Reader, dataset: bytes, number: int) -> Version | None:
         owner_key=_bytes(r["owner_key"]),
         height=_int(r["height"]),
         time=_int(r["time"]),
+        capsule=_bytes(r.get("capsule", b"")),
+        key_ciphertext=_bytes(r.get("key_ciphertext", b"")),
+        delegating_key=_bytes(r.get("delegating_key", b"")),
     )
 
 
 def put_version(state: Writer, v: Version) -> None:
-    _put(
-        state,
-        version_key(v.dataset, v.number),
-        {
-            "content_hash": v.content_hash,
-            "cipher_hash": v.cipher_hash,
-            "size": v.size,
-            "location": v.location,
-            "description": v.description,
-            "schema": v.schema,
-            "owner_key": v.owner_key,
-            "height": v.height,
-            "time": v.time,
-        },
-    )
+    record: dict[str, encoding.Value] = {
+        "content_hash": v.content_hash,
+        "cipher_hash": v.cipher_hash,
+        "size": v.size,
+        "location": v.location,
+        "description": v.description,
+        "schema": v.schema,
+        "owner_key": v.owner_key,
+        "height": v.height,
+        "time": v.time,
+    }
+    if v.capsule:
+        record["capsule"] = v.capsule
+        record["key_ciphertext"] = v.key_ciphertext
+        record["delegating_key"] = v.delegating_key
+    _put(state, version_key(v.dataset, v.number), record)
 
 
 # ---------------------------------------------------------------------------- grants
@@ -461,6 +487,7 @@ def _receipt(suffix: bytes, raw: bytes) -> Receipt:
         time=_int(r["time"]),
         tx_hash=_bytes(r["tx_hash"]),
         credential=_fact(r.get("credential")),
+        delivery=_str(r.get("delivery", "owner")),
     )
 
 
@@ -482,6 +509,8 @@ def put_receipt(state: Writer, r: Receipt) -> None:
     }
     if r.credential is not None:
         record["credential"] = _fact_value(r.credential)
+    if r.delivery != "owner":
+        record["delivery"] = r.delivery
     _put(state, receipt_key(r.dataset, r.version, r.recipient), record)
     state.set(by_recipient_key(r.recipient, r.dataset, r.version), b"")
 
