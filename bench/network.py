@@ -32,8 +32,10 @@ def running_network(
     consensus: Mapping[str, str] | None = None,
     config: Mapping[str, Mapping[str, TomlValue]] | None = None,
     orgs: int = ORGS,
+    gateways: bool = True,
 ) -> Iterator[Localnet]:
-    """A started network of `orgs` validators running `app`, in a temporary home.
+    """A started network of `orgs` validators running `app`, in a temporary home; with
+    `gateways` False, without the organizations' gateways.
 
     `config` sets more keys of every node's config.toml ({section: {key: value}}) before the
     start. Every process is stopped and the home deleted when the block exits, however it exits.
@@ -47,6 +49,7 @@ def running_network(
             app=app,
             consensus=consensus,
         )
+        net.run_gateways = gateways
         for node in net.nodes:
             path = node.cometbft_home / "config" / "config.toml"
             path.write_text(set_values(path.read_text(), config or {}))

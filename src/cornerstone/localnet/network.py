@@ -280,6 +280,9 @@ class Localnet:
         self.nodes = nodes
         self._binary = binary
         self._transport = transport
+        self.run_gateways = True
+        """False: start no gateways (the throughput benchmark compares the applications alone,
+        as kvstore has none); not saved, so it holds for this object only."""
 
     # ------------------------------------------------------------------------ create and load
     @classmethod
@@ -693,7 +696,7 @@ class Localnet:
 
     def _gateway_process(self, node: NodeSpec) -> Managed | None:
         """The organization's gateway; none for kvstore, which is not our application."""
-        if self.app == "kvstore":
+        if self.app == "kvstore" or not self.run_gateways:
             return None
         return Managed(
             label=f"{node.name}'s gateway",
