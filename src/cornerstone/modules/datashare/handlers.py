@@ -41,6 +41,7 @@ from cornerstone.modules.datashare.messages import (
 )
 from cornerstone.modules.datashare.rules import covers
 from cornerstone.modules.datashare.state import (
+    OWNER_DELIVERY,
     AccessRequest,
     Dataset,
     EncryptionKey,
@@ -365,40 +366,72 @@ def release(state: Writer, ctx: Context, msg: Release) -> Events:
             recipient_key=key.public_key,
         ),
     )
-    put_receipt(
-        state,
-        Receipt(
+    return (
+        record_release(
+            state,
+            ctx,
             dataset=msg.dataset,
             version=msg.version,
             recipient=msg.recipient,
             org=org,
             grant=chosen.number,
             purpose=msg.purpose,
-            height=ctx.height,
-            time=ctx.time,
-            tx_hash=ctx.tx_hash,
             credential=credential,
-        ),
-    )
-    delete_request(state, msg.dataset, msg.version, msg.recipient)
-    held = (("credential", credential.id),) if credential is not None else ()
-    return (
-        Event(
-            "datashare.released",
-            (
-                ("dataset", msg.dataset.hex()),
-                ("version", str(msg.version)),
-                ("recipient", msg.recipient.hex()),
-                ("org", org),
-                ("grant", str(chosen.number)),
-                ("purpose", msg.purpose),
-                *held,
-            ),
         ),
     )
 
 
 # ---------------------------------------------------------------------------- helpers
+def record_release(
+    state: Writer,
+    ctx: Context,
+    *,
+    dataset: bytes,
+    version: int,
+    recipient: bytes,
+    org: str,
+    grant: int,
+    purpose: str,
+    credential: CredentialFact | None,
+    delivery: str = OWNER_DELIVERY,
+) -> Event:
+    """Write a key release's one access receipt, close its request, and return the event that
+    announces it: the same for the owner's release and for the proxies' threshold."""
+    put_receipt(
+        state,
+        Receipt(
+            dataset=dataset,
+            version=version,
+            recipient=recipient,
+            org=org,
+            grant=grant,
+            purpose=purpose,
+            height=ctx.height,
+            time=ctx.time,
+            tx_hash=ctx.tx_hash,
+            credential=credential,
+            delivery=delivery,
+        ),
+    )
+    delete_request(state, dataset, version, recipient)
+    # The owner's releases announced no delivery before proxies existed; they still do not.
+    how = (("delivery", delivery),) if delivery != OWNER_DELIVERY else ()
+    held = (("credential", credential.id),) if credential is not None else ()
+    return Event(
+        "datashare.released",
+        (
+            ("dataset", dataset.hex()),
+            ("version", str(version)),
+            ("recipient", recipient.hex()),
+            ("org", org),
+            ("grant", str(grant)),
+            ("purpose", purpose),
+            *how,
+            *held,
+        ),
+    )
+
+
 def recipient_org(state: Reader, key: EncryptionKey) -> str:
     """The recipient's organization now: its membership record's for a registered key, else the
     one it acted for when it registered its encryption key (a certificate holder)."""

@@ -34,6 +34,7 @@ from cornerstone.modules.datashare.handlers import (
     _refuse_released,
     _require_key,
     recipient_org,
+    record_release,
 )
 from cornerstone.modules.datashare.messages import (
     CREDENTIAL,
@@ -59,11 +60,8 @@ from cornerstone.modules.datashare.proxystate import (
 from cornerstone.modules.datashare.rules import covers
 from cornerstone.modules.datashare.state import (
     GrantRecord,
-    Receipt,
-    delete_request,
     get_grant,
     get_request,
-    put_receipt,
 )
 from cornerstone.modules.did.verify import CredentialFact, credential_standing
 from cornerstone.modules.membership import active_org_ids
@@ -242,37 +240,18 @@ def reencrypt(state: Writer, ctx: Context, msg: Reencrypt) -> Events:
     ]
     if count < delegation.threshold:
         return tuple(events)
-    put_receipt(
-        state,
-        Receipt(
+    events.append(
+        record_release(
+            state,
+            ctx,
             dataset=msg.dataset,
             version=msg.version,
             recipient=msg.recipient,
             org=recipient_of,
             grant=msg.grant,
             purpose=pending.purpose,
-            height=ctx.height,
-            time=ctx.time,
-            tx_hash=ctx.tx_hash,
             credential=credential,
             delivery=PROXIES_DELIVERY,
-        ),
-    )
-    delete_request(state, msg.dataset, msg.version, msg.recipient)
-    held = (("credential", credential.id),) if credential is not None else ()
-    events.append(
-        Event(
-            "datashare.released",
-            (
-                ("dataset", msg.dataset.hex()),
-                ("version", str(msg.version)),
-                ("recipient", msg.recipient.hex()),
-                ("org", recipient_of),
-                ("grant", str(msg.grant)),
-                ("purpose", pending.purpose),
-                ("delivery", PROXIES_DELIVERY),
-                *held,
-            ),
         )
     )
     return tuple(events)

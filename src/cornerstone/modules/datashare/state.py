@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Final
 
 from cornerstone import encoding
 from cornerstone.module import Reader, Writer
@@ -143,6 +144,10 @@ class KeyRelease:
     """The X25519 key it was sealed to (the recipient's registered key at that height)."""
 
 
+OWNER_DELIVERY: Final = "owner"
+"""A receipt's delivery when the owner released the key (else "proxies")."""
+
+
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """The access receipt a release writes: who obtained which version, when, under which grant
@@ -161,7 +166,7 @@ class Receipt:
     """The release transaction."""
     credential: CredentialFact | None = None
     """Under a CREDENTIAL grant: the credential that made the recipient a holder."""
-    delivery: str = "owner"
+    delivery: str = OWNER_DELIVERY
     """"owner": a release by the owner; "proxies": capsule fragments by the nodes' proxies."""
 
 
