@@ -22,7 +22,6 @@ import httpx
 from cornerstone import encoding
 from cornerstone.crypto import PrivateKey
 from cornerstone.errors import ClientError, TransactionRejectedError
-from cornerstone.sdk.auth import RequestSigner
 from cornerstone.sdk.client import (
     DEFAULT_GAS_LIMIT,
     NONCE_PREFIX,
@@ -34,6 +33,7 @@ from cornerstone.sdk.client import (
     broadcast_hash,
     broadcast_params,
     committed_from,
+    http_options,
     no_block_yet,
     nonce_from,
     proven_value,
@@ -61,13 +61,7 @@ class AsyncClient:
     ) -> None:
         self.rpc_url = rpc_url.rstrip("/")
         self._http = httpx.AsyncClient(
-            base_url=self.rpc_url,
-            timeout=timeout,
-            transport=transport,
-            trust_env=False,
-            # With a member's key, every request is signed (sdk/auth.py): for a gateway or an
-            # authenticating proxy in front of the node that wants to know who calls.
-            auth=None if signing_key is None else RequestSigner(signing_key),
+            **http_options(self.rpc_url, timeout, signing_key), transport=transport
         )
         self._chain_id: str | None = None
         self.light = LightClient(trust)

@@ -66,6 +66,18 @@ class VerifiedValue:
     the light client: signed by +2/3 of a validator set it trusts)."""
 
 
+def http_options(base_url: str, timeout: float, signing_key: PrivateKey | None) -> dict[str, Any]:
+    """What the sync and async clients give their HTTP client. Proxy settings from the
+    environment are ignored (a node is named exactly); with a member's key every request is
+    signed (sdk/auth.py), for a gateway or an authenticating proxy that wants to know who calls."""
+    return {
+        "base_url": base_url,
+        "timeout": timeout,
+        "trust_env": False,
+        "auth": None if signing_key is None else RequestSigner(signing_key),
+    }
+
+
 class Client:
     """A synchronous client of one node's CometBFT RPC. `trust` says which headers its light
     client believes (default: trust on first use, kept in ~/.cornerstone/trust)."""
@@ -81,13 +93,7 @@ class Client:
     ) -> None:
         self.rpc_url = rpc_url.rstrip("/")
         self._http = httpx.Client(
-            base_url=self.rpc_url,
-            timeout=timeout,
-            transport=transport,
-            trust_env=False,
-            # With a member's key, every request is signed (sdk/auth.py): for a gateway or an
-            # authenticating proxy in front of the node that wants to know who calls.
-            auth=None if signing_key is None else RequestSigner(signing_key),
+            **http_options(self.rpc_url, timeout, signing_key), transport=transport
         )
         self._chain_id: str | None = None
         self.light = LightClient(trust)

@@ -19,13 +19,11 @@ signal); teardown sends SIGTERM, then kills it past a deadline, and removes its 
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import json
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,10 +37,10 @@ import httpx
 import pytest
 
 from cornerstone.datashare.store.s3 import S3Settings
+from tests.servers import die_with_parent, free_port, log_tail, stop_process
 
 START_DEADLINE_S: Final = 60.0
 STOP_DEADLINE_S: Final = 15.0
-PR_SET_PDEATHSIG: Final = 1
 IAM_SCOPE: Final = (
     # Which service a request is for: moto reads it from the credential scope. Before
     # authentication is turned on, the signature itself is not checked.
@@ -65,20 +63,6 @@ POLICIES: Final = {
     "writer": ["s3:*"],
     "reader": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"],
 }
-
-_LIBC = ctypes.CDLL(None, use_errno=True)
-
-
-def _die_with_parent() -> None:
-    """In the server's process before exec: SIGTERM when the test process ends."""
-    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -129,7 +113,7 @@ class S3Server:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=self.folder,
-                    preexec_fn=_die_with_parent,  # noqa: PLW1509 - one system call, see there
+                    preexec_fn=die_with_parent,  # noqa: PLW1509 - one system call, see there
                 )
             if self._wait_until_ready():
                 self._make_users()
@@ -212,21 +196,12 @@ class S3Server:
         return path
 
     def _log_tail(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-2000:]
-        except OSError:
-            return "(no log)"
+        return log_tail(self.log)
 
     def stop(self) -> None:
         """SIGTERM (moto exits on it), then a kill past the deadline."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, signal_number=signal.SIGTERM, deadline_s=STOP_DEADLINE_S)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

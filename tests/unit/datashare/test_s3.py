@@ -29,11 +29,11 @@ from cornerstone.datashare.store.s3 import S3BlobStore, S3Settings
 from cornerstone.errors import CornerstoneError
 from cornerstone.sdk import Signer
 from tests.conftest import genesis, org_key
+from tests.servers import free_port
 from tests.unit.cli.fake_rpc import FakeRpc
 from tests.unit.datashare.s3server import (  # noqa: F401 - pytest finds the fixture here
     AWS_VARIABLES,
     S3Server,
-    free_port,
     s3_server_fixture,
 )
 

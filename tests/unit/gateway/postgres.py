@@ -26,13 +26,11 @@ server gets SIGTERM from the kernel (the parent-death signal) rather than living
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -42,13 +40,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.servers import die_with_parent, free_port, log_tail, stop_process
+
 BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 """Debian's server binaries, newest major version first."""
 SUPERUSER = "cornerstone"
 TEMPLATE = "index_template"
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 15.0
-PR_SET_PDEATHSIG = 1
 SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "fsync": "off",
@@ -72,22 +71,6 @@ def server_binaries() -> Path:
         "which installs Debian's postgresql package",
         pytrace=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-_LIBC = ctypes.CDLL(None, use_errno=True)
-
-
-def _die_with_parent() -> None:
-    """In the server's process, after it took its user and before exec: SIGTERM when the test
-    process ends. One system call through a handle opened before the fork, nothing else."""
-    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class PostgresServer:
@@ -122,16 +105,13 @@ class PostgresServer:
                 user=self.uid,
                 group=self.gid,
                 extra_groups=[] if self.as_nobody else None,  # none of root's groups
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - one system call, see there
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - one system call, see there
             )
         finally:
             log.close()
 
     def _log_tail(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-2000:]
-        except OSError:
-            return "(no log)"
+        return log_tail(self.log)
 
     def start(self) -> None:
         initdb = self._run(
@@ -206,13 +186,7 @@ class PostgresServer:
     def stop(self) -> None:
         """Fast shutdown (clients cut, no waiting for them), then a kill past the deadline."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=STOP_DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, signal_number=signal.SIGINT, deadline_s=STOP_DEADLINE_S)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

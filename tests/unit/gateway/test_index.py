@@ -19,13 +19,13 @@ from cornerstone.gateway.index import BlockRecord, Index
 from cornerstone.gateway.sql import MAX_READERS
 from cornerstone.modules.notary.errors import NotOwnerError
 from tests.conftest import admin_key, digest, genesis, make_tx, org_key
+from tests.servers import free_port
 from tests.unit.gateway.conftest import OCTETS, Harness, settings
 from tests.unit.gateway.fake_node import FakeNode
 from tests.unit.gateway.postgres import (  # noqa: F401 - pytest finds the fixtures here
     PostgresServer,
     database_fixture,
     databases_fixture,
-    free_port,
     postgres_server_fixture,
 )
 

@@ -19,9 +19,9 @@ from cornerstone.localnet import cometbft as cometbft_module
 from cornerstone.localnet.config import check_database_prefix, gateway_database
 from cornerstone.localnet.database import ensure_database
 from cornerstone.localnet.network import FORMAT_VERSION, MANIFEST
+from tests.servers import free_port
 from tests.unit.gateway.postgres import (  # noqa: F401 - pytest finds the fixture here
     PostgresServer,
-    free_port,
     postgres_server_fixture,
 )
 

@@ -351,9 +351,7 @@ def release(state: Writer, ctx: Context, msg: Release) -> Events:
     credential = (
         pending.credential if pending is not None and pending.purpose == msg.purpose else None
     )
-    chosen = _covering_grant(
-        state, ctx, msg, org=org, credential=credential, height=ctx.height, time=ctx.time
-    )
+    chosen = _covering_grant(state, ctx, msg, org=org, credential=credential)
     if chosen.kind != CREDENTIAL:
         credential = None
     put_release(
@@ -439,6 +437,38 @@ def recipient_org(state: Reader, key: EncryptionKey) -> str:
     return member.org if member is not None else key.org
 
 
+def grant_refusal(
+    state: Reader,
+    ctx: Context,
+    grant: GrantRecord,
+    *,
+    recipient: bytes,
+    org: str,
+    purpose: str,
+    credential: CredentialFact | None,
+) -> str | None:
+    """Why `grant` does not cover a release to `recipient` (of active organization `org`) for
+    `purpose` now, None when it does: `rules.covers`, and for a CREDENTIAL grant a credential
+    the request proved that still stands (unexpired, no status bit set, issuer active and
+    trusted for the type). The one rule of the owner's release and of the proxies' threshold."""
+    why = covers(
+        grant,
+        recipient=recipient,
+        org=org,
+        purpose=purpose,
+        height=ctx.height,
+        time=ctx.time,
+        credential=credential,
+    )
+    if why is None and grant.kind == CREDENTIAL and credential is not None:
+        error = credential_standing(
+            state, credential, chain_id=ctx.chain_id, credential_type=grant.grantee, time=ctx.time
+        )
+        if error is not None:
+            why = f"grant {grant.number}: credential {credential.id}: {error.message}"
+    return why
+
+
 def _covering_grant(
     state: Reader,
     ctx: Context,
@@ -446,16 +476,13 @@ def _covering_grant(
     *,
     org: str,
     credential: CredentialFact | None,
-    height: int,
-    time: int,
 ) -> GrantRecord:
-    """The lowest-numbered grant that covers the release, so every node picks the same one.
-    A CREDENTIAL grant covers it only if the credential the recipient's request proved still
-    stands now (unexpired, no status bit set, issuer active and trusted for the type)."""
+    """The lowest-numbered grant that covers the release (`grant_refusal`), so every node picks
+    the same one."""
     if org not in active_org_ids(state):
         raise NoValidGrantError(
             dataset=msg.dataset.hex(),
-            height=height,
+            height=ctx.height,
             recipient=msg.recipient.hex(),
             org=org,
             purpose=msg.purpose,
@@ -463,31 +490,21 @@ def _covering_grant(
         )
     reasons = []
     for candidate in iter_grants(state, msg.dataset):
-        why = covers(
+        why = grant_refusal(
+            state,
+            ctx,
             candidate,
             recipient=msg.recipient,
             org=org,
             purpose=msg.purpose,
-            height=height,
-            time=time,
             credential=credential,
         )
-        if why is None and candidate.kind == CREDENTIAL and credential is not None:
-            error = credential_standing(
-                state,
-                credential,
-                chain_id=ctx.chain_id,
-                credential_type=candidate.grantee,
-                time=time,
-            )
-            if error is not None:
-                why = f"grant {candidate.number}: credential {credential.id}: {error.message}"
         if why is None:
             return candidate
         reasons.append(why)
     raise NoValidGrantError(
         dataset=msg.dataset.hex(),
-        height=height,
+        height=ctx.height,
         recipient=msg.recipient.hex(),
         org=org,
         purpose=msg.purpose,

@@ -33,6 +33,7 @@ from cornerstone.modules.datashare.handlers import (
     _owned,
     _refuse_released,
     _require_key,
+    grant_refusal,
     recipient_org,
     record_release,
 )
@@ -57,13 +58,12 @@ from cornerstone.modules.datashare.proxystate import (
     put_delegation,
     put_proxy,
 )
-from cornerstone.modules.datashare.rules import covers
 from cornerstone.modules.datashare.state import (
     GrantRecord,
     get_grant,
     get_request,
 )
-from cornerstone.modules.did.verify import CredentialFact, credential_standing
+from cornerstone.modules.did.verify import CredentialFact
 from cornerstone.modules.membership import active_org_ids
 from cornerstone.state import State
 
@@ -283,22 +283,9 @@ def _not_covering(
     credential: CredentialFact | None,
 ) -> str | None:
     """Why `grant` does not cover this release now (None when it does): the owner's release
-    rule (`rules.covers`, and a credential that still stands), for this one grant."""
+    rule, for this one grant."""
     if org not in active_org_ids(state):
         return f"{org} is not an active member organization"
-    why = covers(
-        grant,
-        recipient=recipient,
-        org=org,
-        purpose=purpose,
-        height=ctx.height,
-        time=ctx.time,
-        credential=credential,
+    return grant_refusal(
+        state, ctx, grant, recipient=recipient, org=org, purpose=purpose, credential=credential
     )
-    if why is None and grant.kind == CREDENTIAL and credential is not None:
-        error = credential_standing(
-            state, credential, chain_id=ctx.chain_id, credential_type=grant.grantee, time=ctx.time
-        )
-        if error is not None:
-            why = f"grant {grant.number}: credential {credential.id}: {error.message}"
-    return why
