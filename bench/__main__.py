@@ -17,16 +17,20 @@ for warm-up + duration seconds, a quarter of it to each node; only the duration 
    from `--rate` (ours, notary anchors signed before the clock starts) and `--kvstore-rate`
    (unique key=value transactions of the same size), the rate goes up or down by STEP until
    one is kept up and one is not, then bisects until they are within RESOLUTION; the probes of
-   the two applications alternate, so a change in the machine's load hits both. An
-   application's capacity is the committed rate of its highest kept-up probe.
+   the applications alternate, so a change in the machine's load hits all. An application's
+   capacity is the committed rate of its highest kept-up probe. kvstore is measured twice: built
+   into CometBFT (the issue's baseline) and as `abci-cli kvstore` over the ABCI socket, as ours
+   runs (`--socket-rate`; see bench/network.py): the second ratio is the application's cost
+   alone, without the transport that no out-of-process application escapes.
 2. `bench.state_commit`: one block of 1,000 changed keys over 10,000 and 1,000,000 keys.
 3. `cornerstone.contracts.benchmark`: a contract call doing 10 state reads and 10 writes
    against a native handler doing the same (issue 4's target: a ratio of at most 3).
 4. `bench.gateway`: submit-and-commit through the gateways against straight to CometBFT's RPC
    (issue 6's target: within 10%), settings in BENCH_GATEWAY_* variables (see there).
 
-Results go to stdout and to .artifacts/bench.json. The last line is
-`ratio_vs_kvstore=<our capacity / kvstore's capacity>`.
+Results go to stdout and to .artifacts/bench.json. The last two lines are
+`ratio_vs_kvstore_socket=<ours / kvstore over the socket>` and
+`ratio_vs_kvstore=<our capacity / built-in kvstore's capacity>`.
 """
 
 from __future__ import annotations
@@ -47,11 +51,11 @@ from typing import Any, Final
 
 from bench import gateway as gateway_step
 from bench.loadgen import MAX_BATCH, LoadResult, Schedule, Stream, run_load
-from bench.network import CpuMeter, network_processes, running_network
+from bench.network import BenchApp, CpuMeter, network_processes, running_network
 from bench.state_commit import measure_commit
 from bench.workload import GAS_LIMIT, kvstore_streams, mean_size, notary_streams
 from cornerstone.contracts.benchmark import measure_native_reads_writes, measure_reads_writes
-from cornerstone.localnet import AppKind, Localnet
+from cornerstone.localnet import Localnet
 from cornerstone.localnet.cometbft import find_cometbft, version
 from cornerstone.localnet.config import MEMPOOL, consensus_timeouts
 
@@ -61,6 +65,8 @@ DEFAULT_RATE: Final = 1200.0
 """Our first probe, tx/s: about what our application committed on a two-core machine."""
 DEFAULT_KVSTORE_RATE: Final = 2800.0
 """kvstore's first probe: it committed 2,700-3,300 tx/s at saturation on two cores."""
+DEFAULT_SOCKET_RATE: Final = 1000.0
+"""kvstore over the ABCI socket's first probe: it committed ~800 tx/s on two cores."""
 DEFAULT_DURATION: Final = 15.0
 DEFAULT_WARMUP: Final = 5.0
 KEPT_UP_SHARE: Final = 0.95
@@ -93,7 +99,7 @@ class Run:
 
     key: str
     """Its name in the JSON results."""
-    app: AppKind
+    app: BenchApp
     title: str
     rate: float
 
@@ -122,7 +128,7 @@ def kept_up(result: LoadResult) -> bool:
 class CapacitySearch:
     """The rates to probe for one application, from what the earlier probes showed."""
 
-    app: AppKind
+    app: BenchApp
     start: float
     max_probes: int = MAX_PROBES
     outcomes: list[Outcome] = field(default_factory=list)
@@ -188,12 +194,13 @@ def main() -> None:
         print(
             f"\n== throughput: each application's capacity, the highest offered rate it keeps "
             f"up with (committed >= {KEPT_UP_SHARE:.0%} of offered, p99 <= {P99_LIMIT_MS:,.0f} "
-            f"ms); probes alternate between the two",
+            f"ms); probes alternate between the applications",
             flush=True,
         )
         searches = [
             CapacitySearch("cornerstone", args.rate, max_probes=args.probes),
             CapacitySearch("kvstore", args.kvstore_rate, max_probes=args.probes),
+            CapacitySearch("kvstore-socket", args.socket_rate, max_probes=args.probes),
         ]
         _search(searches, args, cores=cores)
 
@@ -232,14 +239,25 @@ def main() -> None:
         return
     print("\n== summary")
     _print_table([o for search in searches for o in search.outcomes])
-    ours, theirs = searches
+    ours, theirs, over_socket = searches
     ratio = ours.capacity() / theirs.capacity() if theirs.capacity() else 0.0
+    socket_ratio = ours.capacity() / over_socket.capacity() if over_socket.capacity() else 0.0
     for search in searches:
         print(f"Capacity of {search.app}: {search.capacity():.0f} tx/s ({search.verdict()}).")
     _write_artifact(
-        args=args, searches=searches, state=state, contracts=contracts, ratio=ratio, elapsed=elapsed
+        args=args,
+        searches=searches,
+        state=state,
+        contracts=contracts,
+        ratio=ratio,
+        socket_ratio=socket_ratio,
+        elapsed=elapsed,
     )
     print(f"(took {elapsed:.0f} s; results in {ARTIFACT})")
+    print(
+        f"ratio_vs_kvstore_socket={socket_ratio:.2f}  (kvstore out of process, over the ABCI "
+        "socket as ours is)"
+    )
     print(f"ratio_vs_kvstore={ratio:.2f}")
 
 
@@ -296,6 +314,13 @@ def _parse_args() -> argparse.Namespace:
         f"(env BENCH_KVSTORE_RATE, default {DEFAULT_KVSTORE_RATE:g})",
     )
     parser.add_argument(
+        "--socket-rate",
+        type=float,
+        default=env("BENCH_SOCKET_RATE", DEFAULT_SOCKET_RATE),
+        help="kvstore-over-the-socket's first probe, tx/s "
+        f"(env BENCH_SOCKET_RATE, default {DEFAULT_SOCKET_RATE:g})",
+    )
+    parser.add_argument(
         "--probes",
         type=int,
         default=int(env("BENCH_PROBES", MAX_PROBES)),
@@ -318,7 +343,7 @@ def _parse_args() -> argparse.Namespace:
     unknown = [step for step in args.only if step not in STEPS]
     if unknown or not args.only:
         parser.error(f"--only / BENCH_ONLY names steps of {', '.join(STEPS)}, not {unknown}")
-    if not all(0 < rate <= 20_000 for rate in (args.rate, args.kvstore_rate)):
+    if not all(0 < rate <= 20_000 for rate in (args.rate, args.kvstore_rate, args.socket_rate)):
         parser.error("choose start rates above 0 and at most 20000 tx/s")
     if not 1 <= args.probes <= 20:
         parser.error("choose 1 <= probes <= 20")
@@ -457,6 +482,7 @@ def _write_artifact(
     state: list[dict[str, float]],
     contracts: Mapping[str, float],
     ratio: float,
+    socket_ratio: float,
     elapsed: float,
 ) -> None:
     document: dict[str, Any] = {
@@ -499,6 +525,7 @@ def _write_artifact(
         },
         "state_commit": state,
         "contract_vs_native": contracts,
+        "ratio_vs_kvstore_socket": round(socket_ratio, 2),
         "ratio_vs_kvstore": round(ratio, 2),
         "elapsed_s": round(elapsed),
     }

@@ -3,31 +3,42 @@
     with running_network("cornerstone") as net:     # fresh temp home, free ports, started
         ...                                          # stopped and deleted on the way out
 
-Both runs of `make bench` (our application and CometBFT's kvstore) go through here with the
-same `consensus` settings, so they differ in the application only.
+Every run of `make bench` (our application, CometBFT's kvstore) goes through here with the same
+`consensus` settings, so they differ in the application only.
+
+"kvstore-socket" is CometBFT's same kvstore application run out of process (`abci-cli kvstore`,
+built from the same CometBFT module on first use), reached over the ABCI socket as ours is:
+built-in, kvstore runs inside CometBFT and pays no ABCI transport at all, which no application
+in another process, in any language, can match. The two kvstore runs tell the transport's cost
+apart from the application's.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
-from cornerstone.localnet import AppKind, Localnet
-from cornerstone.localnet.ports import find_free_base_port
-from cornerstone.localnet.tomlfile import TomlValue, set_values
+from cornerstone.localnet import Localnet
+from cornerstone.localnet.cometbft import REPO_BINARY, find_cometbft, version
+from cornerstone.localnet.ports import HOST, find_free_base_port
+from cornerstone.localnet.tomlfile import TOP_LEVEL, TomlValue, set_values
 
 ORGS: Final = 4
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
+BenchApp = Literal["cornerstone", "kvstore", "kvstore-socket"]
+ABCI_CLI: Final = REPO_BINARY.parent / "abci-cli"
+"""CometBFT's example-application runner, built next to cometbft when a benchmark needs it."""
 
 
 @contextmanager
 def running_network(
-    app: AppKind,
+    app: BenchApp,
     *,
     consensus: Mapping[str, str] | None = None,
     config: Mapping[str, Mapping[str, TomlValue]] | None = None,
@@ -40,24 +51,71 @@ def running_network(
     `config` sets more keys of every node's config.toml ({section: {key: value}}) before the
     start. Every process is stopped and the home deleted when the block exits, however it exits.
     """
-    with tempfile.TemporaryDirectory(prefix=f"cornerstone-bench-{app}-") as directory:
+    socket_app = app == "kvstore-socket"
+    with (
+        tempfile.TemporaryDirectory(prefix=f"cornerstone-bench-{app}-") as directory,
+        ExitStack() as stack,
+    ):
         net = Localnet.create(
             Path(directory) / "net",
             orgs=orgs,
             base_port=find_free_base_port(orgs),
             chain_id=f"bench-{app}",
-            app=app,
+            app="kvstore" if app == "kvstore-socket" else app,
             consensus=consensus,
         )
         net.run_gateways = gateways
         for node in net.nodes:
+            settings = {section: dict(values) for section, values in (config or {}).items()}
+            if socket_app:
+                address = f"tcp://{HOST}:{node.abci_port}"
+                settings.setdefault(TOP_LEVEL, {})["proxy_app"] = address
+                stack.enter_context(_abci_cli_kvstore(address, node.home))
             path = node.cometbft_home / "config" / "config.toml"
-            path.write_text(set_values(path.read_text(), config or {}))
+            path.write_text(set_values(path.read_text(), settings))
         try:
             net.start()
             yield net
         finally:
             net.stop()
+
+
+@contextmanager
+def _abci_cli_kvstore(address: str, home: Path) -> Iterator[None]:
+    """`abci-cli kvstore` serving `address`, its pid in home/abci-cli.pid (so it counts as
+    the node's application), stopped on the way out."""
+    with (home / "abci-cli.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(abci_cli()), "kvstore", "--address", address],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    (home / "abci-cli.pid").write_text(f"{process.pid}\n")
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def abci_cli() -> Path:
+    """CometBFT's abci-cli, of the same version as cometbft, built with `go install` the first
+    time (a few seconds once the CometBFT module is in Go's cache, as setup leaves it)."""
+    if ABCI_CLI.is_file():
+        return ABCI_CLI
+    module = f"github.com/cometbft/cometbft/abci/cmd/abci-cli@v{version(find_cometbft())}"
+    environment = {**os.environ, "GOBIN": str(ABCI_CLI.parent), "GOFLAGS": "-buildvcs=false"}
+    built = subprocess.run(
+        ["go", "install", module], env=environment, capture_output=True, text=True, check=False
+    )
+    if built.returncode != 0 or not ABCI_CLI.is_file():
+        raise SystemExit(f"could not build {module}: {built.stderr.strip()[-500:]}")
+    return ABCI_CLI
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +133,11 @@ def network_processes(net: Localnet) -> list[Process]:
     """The running processes of `net`, from its pid files."""
     found = []
     for node in net.nodes:
-        for kind, pid_file in (("cometbft", "cometbft.pid"), ("app", "app.pid")):
+        for kind, pid_file in (
+            ("cometbft", "cometbft.pid"),
+            ("app", "app.pid"),
+            ("app", "abci-cli.pid"),
+        ):
             try:
                 pid = int((node.home / pid_file).read_text().strip())
             except (FileNotFoundError, ValueError):
