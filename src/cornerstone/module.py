@@ -163,67 +163,120 @@ def parse_message(cls: type[Any], args: Mapping[str, encoding.Value]) -> Any:
 
     Raises ValueError with a sentence naming the field; execution turns it into a code.
     """
-    fields, hints = _message_shape(cls)
-    unknown = sorted(set(args) - set(fields))
-    if unknown:
+    names, plan = _message_plan(cls)
+    if not names.issuperset(args):
+        unknown = sorted(set(args) - names)
         raise ValueError(f"unknown argument {unknown[0]!r}")
     values: dict[str, Any] = {}
-    for name, f in fields.items():
+    for name, check, required in plan:
         if name not in args:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            if required:
                 raise ValueError(f"the argument {name!r} is missing")
             continue
-        values[name] = _check(name, hints[name], args[name])
+        values[name] = check(name, args[name])
     return cls(**values)
 
 
-_shapes: dict[type[Any], tuple[dict[str, dataclasses.Field[Any]], dict[str, Any]]] = {}
+Checker = Callable[[str, Any], Any]
+"""Checks one argument's value against a field's type: the value, or ValueError naming it."""
+_Plan = tuple[frozenset[str], tuple[tuple[str, Checker, bool], ...]]
+_plans: dict[type[Any], _Plan] = {}
+_checkers: dict[Any, Checker] = {}
 
 
-def _message_shape(cls: type[Any]) -> tuple[dict[str, dataclasses.Field[Any]], dict[str, Any]]:
-    """A message class's fields and resolved type hints (resolving them is slow; classes are
-    fixed, so once per class is enough)."""
-    shape = _shapes.get(cls)
-    if shape is None:
-        shape = {f.name: f for f in dataclasses.fields(cls)}, typing.get_type_hints(cls)
-        _shapes[cls] = shape
-    return shape
+def _message_plan(cls: type[Any]) -> _Plan:
+    """A message class's field names and, per field in order, its checker and whether it is
+    required. Resolving type hints and walking them is slow and classes are fixed, so each
+    class and each type is worked out once (CheckTx parses every transaction's arguments)."""
+    plan = _plans.get(cls)
+    if plan is None:
+        hints = typing.get_type_hints(cls)
+        fields = dataclasses.fields(cls)
+        plan = (
+            frozenset(f.name for f in fields),
+            tuple(
+                (
+                    f.name,
+                    _checker(hints[f.name]),
+                    f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+                )
+                for f in fields
+            ),
+        )
+        _plans[cls] = plan
+    return plan
 
 
-def _check(name: str, hint: Any, value: Any) -> Any:
+def _checker(hint: Any) -> Checker:
+    try:
+        found = _checkers.get(hint)
+    except TypeError:  # an unhashable hint: checked without remembering
+        return _compile(hint)
+    if found is None:
+        found = _checkers[hint] = _compile(hint)
+    return found
+
+
+def _compile(hint: Any) -> Checker:
+    """The checker of one type, as `parse_message` documents it."""
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
-        for option in typing.get_args(hint):
-            try:
-                return _check(name, option, value)
-            except ValueError:
-                continue
-        raise ValueError(f"the argument {name!r} has the wrong type")
+        options = tuple(_checker(option) for option in typing.get_args(hint))
+
+        def union(name: str, value: Any) -> Any:
+            for option in options:
+                try:
+                    return option(name, value)
+                except ValueError:
+                    continue
+            raise ValueError(f"the argument {name!r} has the wrong type")
+
+        return union
     if hint is object:  # any canonical value, e.g. a proposal's action arguments
-        return value
+        return _anything
     if hint is type(None):
-        if value is not None:
-            raise ValueError(f"the argument {name!r} must be empty")
-        return None
-    if hint in (bytes, str, bool):
-        if type(value) is not hint:
-            raise ValueError(f"the argument {name!r} must be {hint.__name__}")
-        return value
-    if hint is int:
-        if type(value) is not int:
-            raise ValueError(f"the argument {name!r} must be an integer")
-        return value
-    if origin in (Mapping, dict) or hint is Mapping:
+        return _nothing
+    if hint in (bytes, str, bool, int):
+        expected = hint
+        wanted = "an integer" if hint is int else hint.__name__
+
+        def exact(name: str, value: Any) -> Any:
+            if type(value) is not expected:
+                raise ValueError(f"the argument {name!r} must be {wanted}")
+            return value
+
+        return exact
+    if (origin in (Mapping, dict) or hint is Mapping) and len(typing.get_args(hint)) == 2:
         key_type, value_type = typing.get_args(hint)
-        if not isinstance(value, dict):
-            raise ValueError(f"the argument {name!r} must be a map")
-        return {
-            _check(name, key_type, k): _check(f"{name}.{k}", value_type, v)
-            for k, v in value.items()
-        }
-    if origin is tuple:
-        (item_type, _ellipsis) = typing.get_args(hint)
-        if not isinstance(value, list):
-            raise ValueError(f"the argument {name!r} must be a list")
-        return tuple(_check(f"{name}[]", item_type, v) for v in value)
-    raise TypeError(f"message field type {hint!r} is not supported")
+        check_key, check_value = _checker(key_type), _checker(value_type)
+
+        def mapping(name: str, value: Any) -> Any:
+            if not isinstance(value, dict):
+                raise ValueError(f"the argument {name!r} must be a map")
+            return {check_key(name, k): check_value(f"{name}.{k}", v) for k, v in value.items()}
+
+        return mapping
+    if origin is tuple and len(typing.get_args(hint)) == 2:
+        check_item = _checker(typing.get_args(hint)[0])
+
+        def sequence(name: str, value: Any) -> Any:
+            if not isinstance(value, list):
+                raise ValueError(f"the argument {name!r} must be a list")
+            return tuple(check_item(f"{name}[]", v) for v in value)
+
+        return sequence
+
+    def unsupported(name: str, value: Any) -> Any:
+        raise TypeError(f"message field type {hint!r} is not supported")
+
+    return unsupported
+
+
+def _anything(name: str, value: Any) -> Any:
+    return value
+
+
+def _nothing(name: str, value: Any) -> Any:
+    if value is not None:
+        raise ValueError(f"the argument {name!r} must be empty")
+    return None
