@@ -224,6 +224,11 @@ class QueryFailedError(QueryError):
     template = "the node could not answer the query {path!r}; its log has the details"
 
 
+class BadBatchError(QueryError):
+    code = 6
+    template = "a batch query is a list of at most {limit} [module, query, arguments]: {reason}"
+
+
 class TransactionRejectedError(UserError):
     code = 5
     template = "the transaction was refused ({codespace} code {tx_code}): {log}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cornerstone.cli.keys_export  # registers the key export's errors
 import cornerstone.contracts  # registers contract errors
 import cornerstone.datashare  # registers the data plane's errors
 import cornerstone.gateway.errors  # registers the gateway's errors
@@ -37,8 +38,12 @@ PUBLISHED = {
     ("identity", 8): "UnknownRoleError",
     ("identity", 9): "NotMemberCertificateError",
     ("identity", 10): "NotRootCertificateError",
+    ("client", 40): "KeyNotFoundError",
+    ("client", 41): "ExportFileExistsError",
+    ("client", 42): "NoCertificateError",
     ("query", 4): "PeerRefusedError",
     ("query", 5): "QueryFailedError",
+    ("query", 6): "BadBatchError",
     ("membership", 2000): "OrganizationRemovedError",
     ("membership", 2001): "NoSuchOrganizationError",
     ("membership", 2002): "OrganizationExistsError",

@@ -42,6 +42,7 @@ from cornerstone.execution import (
     select_transactions,
 )
 from cornerstone.execution.mempool import MempoolChecker
+from cornerstone.execution.query import run_batch
 from cornerstone.module import Event
 from cornerstone.modules.membership.state import node_is_member
 from cornerstone.state import MemoryStore, State, Store
@@ -52,6 +53,7 @@ APP_VERSION = 1
 PROOF_OP_TYPE = "cornerstone/smt/v1"
 STORE_QUERY_PATH = "/store"
 PEER_FILTER_PATH = "/p2p/filter/"
+BATCH_QUERY_PATH = "/batch"
 ACCEPTED_RESPONSES = 64
 """CheckTx acceptances kept ready, one per gas limit (clients use a handful of limits)."""
 
@@ -166,6 +168,11 @@ class Application:
                     height=at,
                     log="exists" if value is not None else "absent",
                 )
+            if req.path == BATCH_QUERY_PATH:
+                if req.height not in (0, height):
+                    raise LatestOnlyError()
+                batch = run_batch(self._fresh_state(), req.data)
+                return pb.ResponseQuery(value=batch, height=height)
             if req.path.startswith(PEER_FILTER_PATH):
                 return self._filter_peer(req.path[len(PEER_FILTER_PATH) :], height)
             parts = req.path.strip("/").split("/")

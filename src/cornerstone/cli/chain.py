@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cornerstone import encoding
 from cornerstone.cli import common
 from cornerstone.cli.common import home_option, jsonable, keys_dir, node_option
+from cornerstone.cli.keys_export import keys_export
 from cornerstone.crypto import PrivateKey, PublicKey, load_key, save_key
 from cornerstone.modules.notary.keys import doc_key, hash_key
 from cornerstone.sdk import Signer
@@ -22,7 +23,7 @@ from cornerstone.sdk import Signer
 # ---------------------------------------------------------------------------- keys
 @click.group()
 def keys() -> None:
-    """Create and list signing keys (stored with mode 0600)."""
+    """Create, list and export signing keys (stored with mode 0600)."""
 
 
 @keys.command("new")
@@ -55,6 +56,9 @@ def keys_list(home: Path) -> None:
 def keys_show(name: str, home: Path) -> None:
     """Print the public key of NAME."""
     click.echo(load_key(keys_dir(home) / f"{name}.json").public_key.hex())
+
+
+keys.add_command(keys_export)
 
 
 # ---------------------------------------------------------------------------- tx
