@@ -84,6 +84,8 @@ CHALLENGE: Final = 'Signature realm="cornerstone", alg="ed25519"'
 ACCEPT_SIGNATURE: Final = 'sig1=("@method" "@authority" "@path" "@query");created;keyid;nonce'
 """RFC 9421 §5.1: what the gateway asks a signature to cover (and content-digest with a body)."""
 
+CREDENTIAL_HEADERS: Final = (b"signature-input", b"signature", b"authorization")
+"""The headers a signed request or the console's token come in."""
 PUBLIC_PATHS: Final = frozenset({"/", "/healthz", "/metrics", "/openapi.json"})
 PUBLIC_PREFIXES: Final = ("/console",)
 PUBLIC_READ_PREFIXES: Final = (
@@ -324,7 +326,8 @@ class Authenticator:
         mode = self.settings.mode
         if mode == "none":
             return None
-        headers = _headers(scope)
+        # Most requests carry no credential header: no dictionary of their headers to build.
+        headers = _headers(scope) if _has_credential_headers(scope) else {}
         caller: Caller | None = None
         if "signature-input" in headers or "signature" in headers:
             caller = await self._signed(scope, headers)
@@ -432,6 +435,11 @@ def request_parts(scope: Scope, headers: dict[str, str]) -> RequestParts:
         query=bytes(scope.get("query_string", b"")).decode("latin-1"),
         headers=headers,
     )
+
+
+def _has_credential_headers(scope: Scope) -> bool:
+    """Whether the request has a header that may carry credentials (a signature or a token)."""
+    return any(name.lower() in CREDENTIAL_HEADERS for name, _value in scope["headers"])
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -55,6 +55,7 @@ ASSETS: Mapping[str, str] = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "charts.js": "text/javascript; charset=utf-8",
+    "sse.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 """Every file the console serves, with its content type: nothing else under /console is read."""

@@ -14,6 +14,21 @@ the same SQL, the same answers (sql.py holds the few differences). Tables:
     events         (height, tx_index, event_index) primary key; tx_hash, type, attributes (JSON)
     organizations  id primary key; name, status, as_of_height, record (JSON)
     proposals      id primary key; status, module, action, org, height, as_of_height, record
+    datasets       id primary key (hex); owner, org, title, versions, grants
+    dids           id primary key (the DID); org, status, version
+    anchors        id primary key (the document's first digest); owner, org, revisions
+    contracts      id primary key (its name); org, status, version
+                   and each of these four: created_height, updated_height, as_of_height,
+                   record (JSON)
+    record_queue   (kind, id) primary key; height: records an indexed block's events named,
+                   not yet copied
+
+A block's SQL transaction queues the module records its events name (record_sources.py says
+which); the indexer then reads each queued record once, however many blocks named it, and
+writes its row and takes it off the queue in one SQL transaction. A crash loses no change, a
+rebuild gives the same rows, and a transaction's commit is never kept waiting for record reads.
+`updated_height` is the last block that named the record. An index of an older schema is
+cleared and rebuilt from 1.
 
 Blocks are contiguous from 1: a block is written in one SQL transaction, only right after the
 one before it, so the index height is simply the highest block, and a restart continues there.
@@ -40,7 +55,8 @@ from cornerstone.gateway import models
 from cornerstone.gateway.errors import BadCursorError, BadParameterError
 from cornerstone.gateway.sql import Database, Row, Session, open_database
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""2: the module record tables (an index of version 1 lacks their rows: it is rebuilt)."""
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 
@@ -105,7 +121,63 @@ CREATE TABLE IF NOT EXISTS proposals (
     record TEXT NOT NULL
 );
 """
-TABLES = ("blocks", "transactions", "events", "organizations", "proposals", "meta")
+RecordKind = Literal["datasets", "dids", "anchors", "contracts"]
+RECORD_COLUMNS: dict[RecordKind, tuple[tuple[str, str], ...]] = {
+    "datasets": (
+        ("owner", "TEXT"),
+        ("org", "TEXT"),
+        ("title", "TEXT"),
+        ("versions", "INTEGER"),
+        ("grants", "INTEGER"),
+    ),
+    "dids": (("org", "TEXT"), ("status", "TEXT"), ("version", "INTEGER")),
+    "anchors": (("owner", "TEXT"), ("org", "TEXT"), ("revisions", "INTEGER")),
+    "contracts": (("org", "TEXT"), ("status", "TEXT"), ("version", "TEXT")),
+}
+"""Each record table's own columns (the ones people filter on), between `id` and the columns
+every record table has: created_height, updated_height, as_of_height, record."""
+RECORD_FILTERS: dict[RecordKind, tuple[str, ...]] = {
+    "datasets": ("owner", "org"),
+    "dids": ("org", "status"),
+    "anchors": ("owner", "org"),
+    "contracts": ("org", "status"),
+}
+"""The columns with an index of their own, in list order (created_height, id)."""
+
+
+def _record_schema() -> str:
+    parts = []
+    for kind, columns in RECORD_COLUMNS.items():
+        own = "".join(f"    {name} {kind_of} NOT NULL,\n" for name, kind_of in columns)
+        parts.append(
+            f"CREATE TABLE IF NOT EXISTS {kind} (\n    id TEXT PRIMARY KEY,\n{own}"
+            "    created_height INTEGER NOT NULL,\n    updated_height INTEGER NOT NULL,\n"
+            "    as_of_height INTEGER NOT NULL,\n    record TEXT NOT NULL\n);\n"
+            f"CREATE INDEX IF NOT EXISTS {kind}_created ON {kind} (created_height, id);\n"
+        )
+        parts += [
+            f"CREATE INDEX IF NOT EXISTS {kind}_{name} ON {kind} ({name}, created_height, id);\n"
+            for name in RECORD_FILTERS[kind]
+        ]
+    return "".join(parts)
+
+
+SCHEMA += _record_schema() + (
+    "CREATE TABLE IF NOT EXISTS record_queue (\n"
+    "    kind TEXT NOT NULL,\n    id TEXT NOT NULL,\n    height INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (kind, id)\n);\n"
+    "CREATE INDEX IF NOT EXISTS record_queue_height ON record_queue (height, kind, id);\n"
+)
+TABLES = (
+    "blocks",
+    "transactions",
+    "events",
+    "organizations",
+    "proposals",
+    *RECORD_COLUMNS,
+    "record_queue",
+    "meta",
+)
 
 
 # ---------------------------------------------------------------------------- what is written
@@ -159,6 +231,40 @@ class BlockRecord:
     """Its transactions, in block order."""
     block_events: tuple[tuple[str, dict[str, str]], ...]
     """The events of the block itself (FinalizeBlock's, from the end of the block)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A module record an indexed block's events named: it is to be copied again."""
+
+    kind: RecordKind
+    """Its table."""
+    id: str
+    """Its id there: dataset id (hex), the DID, the document's first digest (hex), the
+    contract's name."""
+    height: int
+    """The last indexed block that named it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCopy:
+    """A module record as its module answered, after the blocks that named it."""
+
+    kind: RecordKind
+    """Its table."""
+    id: str
+    """Its id there (see `Named`)."""
+    updated_height: int
+    """The last indexed block that named it."""
+    record: dict[str, Any] | None
+    """The module's whole answer as JSON (bytes as hex); None: the module knows no such record
+    (any row of it goes)."""
+    as_of_height: int
+    """The height of the state that answered."""
+    created_height: int = 0
+    """The height the module says it was created at."""
+    columns: tuple[tuple[str, str | int], ...] = ()
+    """Its table's own columns (RECORD_COLUMNS), from the answer, in that order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,12 +333,9 @@ class Index:
         self.database: Database = open_database(database, folder)
         try:
             self.database.create(SCHEMA)
-            with self.database.transaction() as db:
-                db.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema', ?) "
-                    "ON CONFLICT (key) DO NOTHING",
-                    (SCHEMA_VERSION,),
-                )
+            if self.meta("schema") not in (None, SCHEMA_VERSION):
+                self.clear()  # built by an older gateway: tables it did not fill are empty
+            self.set_meta("schema", SCHEMA_VERSION)
         except BaseException:
             self.database.close()
             raise
@@ -270,8 +373,9 @@ class Index:
                 keep = " WHERE key != 'schema'" if table == "meta" else ""
                 db.execute(f"DELETE FROM {table}{keep}")
 
-    def write_block(self, block: BlockRecord) -> None:
-        """Add the next block, with its transactions and events, in one SQL transaction."""
+    def write_block(self, block: BlockRecord, named: Sequence[tuple[RecordKind, str]] = ()) -> None:
+        """Add the next block, with its transactions and events, in one SQL transaction, and
+        queue the module records its events `named` for copying."""
         with self.database.transaction() as db:
             top = int(db.scalar("SELECT COALESCE(MAX(height), 0) AS top FROM blocks"))
             if block.height != top + 1:
@@ -317,6 +421,33 @@ class Index:
                     "SET value = CAST(CAST(meta.value AS BIGINT) + CAST(excluded.value AS BIGINT) "
                     "AS TEXT)",
                     (f"count:{table}", str(added)),
+                )
+            for kind, record_id in named:
+                db.execute(
+                    "INSERT INTO record_queue (kind, id, height) VALUES (?, ?, ?) "
+                    "ON CONFLICT (kind, id) DO UPDATE SET height = excluded.height",
+                    (kind, record_id, block.height),
+                )
+
+    def queued_records(self, limit: int) -> list[Named]:
+        """Records waiting to be copied, the longest waiting first."""
+        with self.reader() as db:
+            rows = db.all(
+                "SELECT kind, id, height FROM record_queue ORDER BY height, kind, id LIMIT ?",
+                (limit,),
+            )
+        return [Named(kind=row["kind"], id=row["id"], height=row["height"]) for row in rows]
+
+    def write_records(self, copies: Sequence[RecordCopy], done: Sequence[Named]) -> None:
+        """Write the copies and take `done` off the queue, in one SQL transaction; a record a
+        block named again meanwhile (a higher height) stays queued."""
+        with self.database.transaction() as db:
+            for copy in copies:
+                _write_record(db, copy)
+            for named in done:
+                db.execute(
+                    "DELETE FROM record_queue WHERE kind = ? AND id = ? AND height = ?",
+                    (named.kind, named.id, named.height),
                 )
 
     def write_organizations(self, records: Sequence[dict[str, Any]], *, as_of: int) -> None:
@@ -369,8 +500,8 @@ class Index:
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE,
     ) -> models.BlockPage:
-        where, params = _height_range("height", height_from, height_to)
-        rows, next_position = _page(
+        where, params = height_range("height", height_from, height_to)
+        rows, next_position = page_of(
             self,
             table="blocks",
             kind="blocks",
@@ -412,14 +543,14 @@ class Index:
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE,
     ) -> models.TransactionPage:
-        where, params = _height_range("height", height_from, height_to)
+        where, params = height_range("height", height_from, height_to)
         for column, value in (("module", module), ("operation", operation), ("sender", sender)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value.lower() if column == "sender" else value)
         if failed is not None:
             where.append("code != 0" if failed else "code = 0")
-        rows, next_position = _page(
+        rows, next_position = page_of(
             self,
             table="transactions",
             kind="transactions",
@@ -446,12 +577,12 @@ class Index:
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE,
     ) -> models.EventPage:
-        where, params = _height_range("height", height_from, height_to)
+        where, params = height_range("height", height_from, height_to)
         _type_filter(types, where, params)
         if tx_hash is not None:
             where.append("tx_hash = ?")
             params.append(tx_hash.lower())
-        rows, next_position = _page(
+        rows, next_position = page_of(
             self,
             table="events",
             kind="events",
@@ -492,7 +623,7 @@ class Index:
         if status is not None:
             where.append("status = ?")
             params.append(status)
-        rows, next_position = _page(
+        rows, next_position = page_of(
             self,
             table="organizations",
             kind="organizations",
@@ -531,7 +662,7 @@ class Index:
         if status is not None:
             where.append("status = ?")
             params.append(status)
-        rows, next_position = _page(
+        rows, next_position = page_of(
             self,
             table="proposals",
             kind="proposals",
@@ -582,7 +713,32 @@ def _insert_events(
         )
 
 
-def _height_range(
+def _write_record(db: Session, copy: RecordCopy) -> None:
+    """Upsert (or delete) one module record's row."""
+    if copy.record is None:
+        db.execute(f"DELETE FROM {copy.kind} WHERE id = ?", (copy.id,))
+        return
+    names = [name for name, _ in RECORD_COLUMNS[copy.kind]]
+    if [name for name, _ in copy.columns] != names:
+        raise ValueError(f"a copy for {copy.kind} has the columns {copy.columns!r}")
+    every = ["id", *names, "created_height", "updated_height", "as_of_height", "record"]
+    holes = ", ".join("?" for _ in every)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in every[1:])
+    db.execute(
+        f"INSERT INTO {copy.kind} ({', '.join(every)}) VALUES ({holes}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}",
+        (
+            copy.id,
+            *(value for _, value in copy.columns),
+            copy.created_height,
+            copy.updated_height,
+            copy.as_of_height,
+            json.dumps(copy.record, sort_keys=True),
+        ),
+    )
+
+
+def height_range(
     column: str, height_from: int | None, height_to: int | None
 ) -> tuple[list[str], list[Any]]:
     where: list[str] = []
@@ -611,7 +767,7 @@ def _type_filter(types: Sequence[str], where: list[str], params: list[Any]) -> N
     where.append("(" + " OR ".join(clauses) + ")")
 
 
-def _page(
+def page_of(
     index: Index,
     *,
     table: str,

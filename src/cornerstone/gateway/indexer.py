@@ -8,7 +8,9 @@ It reads `block` and `block_results` of each missing height and writes both in o
 transaction, so a crash leaves whole blocks only, and a restart continues after the last one.
 When an indexed block changed membership or governance (an event of those modules), the
 organizations and proposals are read again from the modules' own queries: the index copies the
-chain's answers and never works out state from events itself.
+chain's answers and never works out state from events itself. The datasets, DIDs, anchors and
+contracts a block's events name are queued in the block's SQL transaction and read the same way
+once the blocks are written (record_sources.py), each once however many blocks named it.
 
 An index built from another chain (another chain id, or another block 1 on a reused port) is
 cleared and rebuilt from height 1.
@@ -29,6 +31,8 @@ from cornerstone.errors import CornerstoneError
 from cornerstone.gateway.errors import NodeRefusedError
 from cornerstone.gateway.index import BlockRecord, Index, TxRecord
 from cornerstone.gateway.node import ChainRefusal, Node, events_of
+from cornerstone.gateway.record_sources import RecordSources, named
+from cornerstone.gateway.record_sources import to_json as to_json  # noqa: PLC0414 - re-exported
 from cornerstone.tx import decode_transaction
 
 log = logging.getLogger("cornerstone.gateway.indexer")
@@ -44,6 +48,8 @@ RECORD_MODULES = ("membership.", "governance.")
 """Events of these modules change the organizations or proposals the index copies."""
 PROPOSALS_PAGE = 100
 """The governance module's largest page of proposals."""
+RECORDS_PAGE = 200
+"""Queued module records read between two SQL transactions."""
 RESULTS_PENDING = "could not find results for height"
 """CometBFT's answer to block_results for a block it stored but has not executed yet."""
 
@@ -69,6 +75,7 @@ class Indexer:
         for a transaction's commit are answered from it."""
         self.indexed_height = 0
         """The index's height when the indexer last wrote or looked."""
+        self.sources = RecordSources(node)
         self._checked_chain = False
         self._records_stale = True
         self.last_error: str | None = None
@@ -98,7 +105,7 @@ class Indexer:
                     # come a moment later, and the next look takes it (no error, no pause).
                     target = top = height - 1
                     break
-                self.index.write_block(record)
+                self.index.write_block(record, named(record))
                 self.indexed_height = height
                 txs += len(record.txs)
                 if self.on_block is not None:
@@ -127,6 +134,8 @@ class Indexer:
             indexed = top
             if self.on_indexed is not None:
                 self.on_indexed(indexed)
+            self.copy_records()
+        self.copy_records()  # also what a failed pass queued, or a break above left
         if self._records_stale and indexed > 0:
             self.refresh_records()
         self.last_error = None
@@ -179,6 +188,14 @@ class Indexer:
             ),
             block_events=events_of(results.get("finalize_block_events")),
         )
+
+    def copy_records(self) -> None:
+        """Copy every queued module record from its module, RECORDS_PAGE at a time."""
+        while queued := self.index.queued_records(RECORDS_PAGE):
+            copies = [copy for copy in self.sources.copy_all(queued) if copy is not None]
+            self.index.write_records(copies, done=queued)
+            if len(queued) < RECORDS_PAGE:
+                return
 
     def refresh_records(self) -> None:
         """Copy the organizations and proposals from the modules' queries."""
@@ -248,14 +265,3 @@ def _list(value: encoding.Value) -> list[encoding.Value]:
 def _json(value: encoding.Value) -> dict[str, Any]:
     converted = to_json(value)
     return converted if isinstance(converted, dict) else {}
-
-
-def to_json(value: encoding.Value) -> Any:
-    """A canonical value as JSON: bytes as lower-case hex, tuples as lists."""
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    return value

@@ -309,3 +309,129 @@ def committed_of(outcome: TxOutcome) -> Committed:
             for position, (kind, attributes) in enumerate(outcome.events)
         ],
     )
+
+
+# ---------------------------------------------------------------------------- module records
+class Dataset(Model):
+    """A dataset, as the datashare module's `dataset` query last answered for it."""
+
+    id: str
+    """Its 16-byte id, hex."""
+    owner: str
+    """The publisher's identity id, hex: only it publishes versions, grants and releases."""
+    org: str
+    """The owner's organization."""
+    title: str
+    """Its title."""
+    versions: int
+    """How many versions are published."""
+    grants: int
+    """How many grants were ever made (revoked ones included)."""
+    created_height: int
+    """The height its module says it was created at."""
+    updated_height: int
+    """The last indexed block whose events changed it."""
+    as_of_height: int
+    """The height of the state this copy was read from (at or after `updated_height`)."""
+    record: dict[str, Any]
+    """The whole answer of its module's query for it (bytes as hex)."""
+
+
+class DidEntry(Model):
+    """A DID, as the did module's `resolve` query last answered for it (`record`: the
+    resolution result, document and metadata)."""
+
+    id: str
+    """The DID, did:cornerstone:<chain id>:<id>."""
+    org: str
+    """The organization of the member who created it."""
+    status: str
+    """`active` or `deactivated`."""
+    version: int
+    """Its current version (1, 2, ...)."""
+    created_height: int
+    """The height its module says it was created at."""
+    updated_height: int
+    """The last indexed block whose events changed it."""
+    as_of_height: int
+    """The height of the state this copy was read from (at or after `updated_height`)."""
+    record: dict[str, Any]
+    """The whole answer of its module's query for it (bytes as hex)."""
+
+
+class Anchor(Model):
+    """A notarized document, as the notary module's `lookup` query last answered for it."""
+
+    id: str
+    """The digest it was first anchored with, hex: its identifier."""
+    owner: str
+    """The anchoring member's identity id, hex: only it may revise."""
+    org: str
+    """The owner's organization at the time."""
+    revisions: int
+    """How many revisions were added."""
+    created_height: int
+    """The height its module says it was created at."""
+    updated_height: int
+    """The last indexed block whose events changed it."""
+    as_of_height: int
+    """The height of the state this copy was read from (at or after `updated_height`)."""
+    record: dict[str, Any]
+    """The whole answer of its module's query for it (bytes as hex)."""
+
+
+class Contract(Model):
+    """A contract, as the contracts module's `contract` query last answered for it."""
+
+    id: str
+    """Its name."""
+    org: str
+    """The organization that maintains it (named at its installation)."""
+    status: str
+    """`active`, `frozen` or `revoked`."""
+    version: str
+    """Its installed version."""
+    created_height: int
+    """The height its module says it was created at."""
+    updated_height: int
+    """The last indexed block whose events changed it."""
+    as_of_height: int
+    """The height of the state this copy was read from (at or after `updated_height`)."""
+    record: dict[str, Any]
+    """The whole answer of its module's query for it (bytes as hex)."""
+
+
+class DatasetPage(Model):
+    """One page of datasets."""
+
+    items: list[Dataset]
+    """The datasets of this page."""
+    next_cursor: str | None
+    """Pass as `cursor` for the next page; None on the last page."""
+
+
+class DidPage(Model):
+    """One page of DIDs."""
+
+    items: list[DidEntry]
+    """The DIDs of this page."""
+    next_cursor: str | None
+    """Pass as `cursor` for the next page; None on the last page."""
+
+
+class AnchorPage(Model):
+    """One page of notarized documents."""
+
+    items: list[Anchor]
+    """The documents of this page."""
+    next_cursor: str | None
+    """Pass as `cursor` for the next page; None on the last page."""
+
+
+class ContractPage(Model):
+    """One page of contracts."""
+
+    items: list[Contract]
+    """The contracts of this page."""
+    next_cursor: str | None
+    """Pass as `cursor` for the next page; None on the last page."""

@@ -12,11 +12,12 @@ Roots read from the chain are those at start: an organization admitted later is 
 restart (its members can sign requests meanwhile).
 
 uvicorn does not pass the client's certificate to the application (it has no ASGI TLS
-extension), so `PeerCertificateProtocol` is uvicorn's own h11 protocol with one addition: when a
-connection is made over TLS with a client certificate, every request on it carries the ASGI TLS
-extension's `scope["extensions"]["tls"]["client_cert_chain"]` (the leaf, PEM; Python's `ssl` on
-3.11 gives only the leaf). The certificate was verified by OpenSSL during the handshake, before
-any request on the connection.
+extension), so `PeerCertificateProtocol` is uvicorn's own protocol (httptools, the one the
+gateway serves plain HTTP with, app.HTTP_PROTOCOL) with one addition: when a connection is made
+over TLS with a client certificate, every request on it carries the ASGI TLS extension's
+`scope["extensions"]["tls"]["client_cert_chain"]` (the leaf, PEM; Python's `ssl` on 3.11 gives
+only the leaf). The certificate was verified by OpenSSL during the handshake, before any request
+on the connection.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any, Final, Literal
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from uvicorn.config import Config
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from cornerstone.errors import ConfigError
 from cornerstone.gateway.node import Node
@@ -104,8 +105,9 @@ def uvicorn_options(context: ssl.SSLContext) -> dict[str, Any]:
     return {"ssl_context_factory": factory, "http": PeerCertificateProtocol}
 
 
-class PeerCertificateProtocol(H11Protocol):
-    """uvicorn's h11 protocol, which also hands the client's certificate to the application."""
+class PeerCertificateProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, which also hands the client's certificate to the
+    application."""
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)

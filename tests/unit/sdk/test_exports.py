@@ -13,6 +13,6 @@ def test_every_export_exists_and_the_list_is_sorted() -> None:
 
 
 def test_every_public_name_is_exported() -> None:
-    modules = {"aio", "auth", "client", "did", "events", "httpsig", "light"}
+    modules = {"aio", "auth", "client", "did", "events", "httpsig", "light", "records"}
     public = {name for name in vars(sdk) if not name.startswith("_")} - modules
     assert public == set(sdk.__all__)
