@@ -72,8 +72,9 @@ def secret_hex(key: PrivateKey) -> str:
     [
         ("/console", "text/html", '<main id="view"'),
         ("/console/", "text/html", '<main id="view"'),
-        ("/console/app.js", "text/javascript", "EventSource"),
+        ("/console/app.js", "text/javascript", "followStream"),
         ("/console/charts.js", "text/javascript", "export function barChart"),
+        ("/console/sse.js", "text/javascript", "export async function readEvents"),
         ("/console/style.css", "text/css", ":root"),
     ],
 )
@@ -88,7 +89,7 @@ def test_the_console_serves_its_files_with_their_content_types(
 
 
 def test_the_console_loads_nothing_from_elsewhere(console: Console) -> None:
-    for name in ("", "/app.js", "/charts.js", "/style.css"):
+    for name in ("", "/app.js", "/charts.js", "/sse.js", "/style.css"):
         text = console.http.get(f"/console{name}").text
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
         assert "https://" not in text

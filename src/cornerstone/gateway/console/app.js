@@ -3,6 +3,7 @@
 // through textContent (never innerHTML), so nothing the chain holds can run as script here.
 
 import { barChart, lineChart } from "/console/charts.js";
+import { readEvents } from "/console/sse.js";
 
 const TOKEN_KEY = "cornerstone-console-token";
 const CHART_BLOCKS = 50;
@@ -374,7 +375,7 @@ function tokenForm() {
       event.preventDefault();
       if (!input.value.trim()) return;
       sessionStorage.setItem(TOKEN_KEY, input.value.trim());
-      updateAdminLink();
+      tokenChanged();
       render();
     },
   }, h("label", { for: "token-input" }, "Console token"), input,
@@ -446,7 +447,7 @@ async function adminPage() {
       ["Name", (k) => k.name],
       ["Identity", (k) => h("span", { class: "mono" }, k.identity)],
     ], keys, { id: "managed-keys" }), h("div", { class: "actions" }, h("button", {
-      onclick: () => { sessionStorage.removeItem(TOKEN_KEY); updateAdminLink(); render(); },
+      onclick: () => { sessionStorage.removeItem(TOKEN_KEY); tokenChanged(); render(); },
     }, "Sign out")));
   }
   return section;
@@ -550,17 +551,18 @@ async function notaryPage(digest) {
 // Data sharing: what the chain holds of each dataset (hashes, locations, grants, receipts).
 // The data and its keys are not on chain, so nothing here is secret.
 async function dataPage() {
-  const datasets = await query("datashare", "datasets");
+  // The index's copies (newest first), as the datashare module answered after each change.
+  const datasets = (await api("/v1/datasets?limit=200")).items;
   return h("section", {}, h("h1", {}, "Data sharing"),
     h("p", { class: "note" }, "Datasets registered on chain. The data and its keys never are: keys travel only sealed to their recipients."),
     table([
-      ["Dataset", (d) => link(`#/data/${d.dataset}`, short(d.dataset, 12), { class: "mono", title: d.dataset })],
+      ["Dataset", (d) => link(`#/data/${d.id}`, short(d.id, 12), { class: "mono", title: d.id })],
       ["Title", (d) => d.title],
       ["Organization", (d) => link(`#/orgs/${d.org}`, d.org)],
       ["Versions", (d) => String(d.versions)],
       ["Grants", (d) => String(d.grants)],
-      ["Registered", (d) => blockLink(d.height)],
-    ], datasets.map((d) => ({ ...d, __key: d.dataset })), { id: "datasets", empty: "No datasets registered yet." }));
+      ["Registered", (d) => blockLink(d.created_height)],
+    ], datasets.map((d) => ({ ...d, __key: d.id })), { id: "datasets", empty: "No datasets registered yet." }));
 }
 
 function grantState(g) {
@@ -633,22 +635,23 @@ async function datasetPage(id) {
     ], receipts.map((r) => ({ ...r, __key: r.state_key })), { id: "dataset-receipts", empty: "No key released yet." }));
 }
 
-// Identity: DIDs as the index saw them created, each resolved through /v1/dids; the trust
-// lists; the issuers' status lists, decoded here from the credential the gateway serves.
+// Identity: DIDs as the index copied them (newest first), each resolved through /v1/dids; the
+// trust lists; the issuers' status lists, decoded here from the credential the gateway serves.
 async function identityPage() {
-  const [created, trust, changes] = await Promise.all([
-    api("/v1/events?type=did.created&order=desc&limit=100"),
+  const [dids, trust, changes] = await Promise.all([
+    api("/v1/dids?limit=100"),
     api("/v1/trust"),
     api("/v1/events?type=did.status_revoked,did.status_suspended,did.status_active&order=desc&limit=25"),
   ]);
   return h("section", {}, h("h1", {}, "Identity"),
     h("h2", {}, "DIDs"),
     table([
-      ["DID", (e) => link(`#/identity/${e.attributes.did}`, e.attributes.did, { class: "mono" })],
-      ["Organization", (e) => link(`#/orgs/${e.attributes.org}`, e.attributes.org)],
-      ["Created", (e) => blockLink(e.height)],
-      ["Transaction", (e) => txLink(e.tx_hash)],
-    ], created.items.map((e) => ({ ...e, __key: e.id })), { id: "dids", empty: "No DIDs yet." }),
+      ["DID", (d) => link(`#/identity/${d.id}`, d.id, { class: "mono" })],
+      ["Organization", (d) => link(`#/orgs/${d.org}`, d.org)],
+      ["Status", (d) => badge(d.status, d.status === "active" ? "ok" : "bad")],
+      ["Version", (d) => String(d.version)],
+      ["Created", (d) => blockLink(d.created_height)],
+    ], dids.items.map((d) => ({ ...d, __key: d.id })), { id: "dids", empty: "No DIDs yet." }),
     h("h2", {}, "Trust lists"),
     trustTable(trust.items),
     h("h2", {}, "Status changes"),
@@ -854,21 +857,104 @@ function editing() {
     .some((field) => field === document.activeElement || (field.value ?? "") !== (field.defaultValue ?? field.value));
 }
 
-function connectStream() {
-  const source = new EventSource("/v1/stream");
-  source.onopen = () => { live.textContent = "live"; live.className = "live on"; };
-  source.onerror = () => { live.textContent = "reconnecting…"; live.className = "live off"; };
-  source.onmessage = (message) => {
+// The live stream is read with fetch, not EventSource: EventSource cannot send a header, so
+// under the gateway's --auth required its stream would be refused, and the token must not go in
+// the URL (URLs end up in access logs). Resuming follows the rules the gateway serves: after a
+// drop, `Last-Event-ID` names the last whole event handled; before the first event,
+// `from_height` is the first block that was not indexed when the console began to follow. So
+// no event is missed or handled twice across reconnects.
+const STREAM_RETRY_MS = 2000;  // until the gateway's `retry:` field says otherwise
+const STREAM_MIN_RETRY_MS = 500;  // a `retry: 0` must not make a tight loop
+const STREAM_MAX_RETRY_MS = 30000;
+
+function followStream({ onEvent, onState }) {
+  let lastId = null;  // the last event id the stream gave: where to resume
+  let fromHeight = null;
+  let retryMs = STREAM_RETRY_MS;
+  let failures = 0;  // connections in a row that failed before they opened
+  let controller = null;
+  let timer = null;
+
+  async function firstUnindexed() {
+    const latest = await api("/v1/blocks?limit=1");
+    return (latest.items[0]?.height ?? 0) + 1;
+  }
+
+  async function connect() {
+    const own = new AbortController();
+    controller = own;
+    try {
+      if (lastId === null && fromHeight === null) fromHeight = await firstUnindexed();
+      const headers = { accept: "text/event-stream" };
+      if (token()) headers.authorization = `Bearer ${token()}`;
+      if (lastId !== null) headers["last-event-id"] = lastId;
+      const path = lastId === null ? `/v1/stream?from_height=${fromHeight}` : "/v1/stream";
+      const answer = await fetch(path, { headers, signal: own.signal, cache: "no-store" });
+      if (answer.status === 401) throw new ApiError(401, null);
+      if (!answer.ok || !(answer.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+        throw new ApiError(answer.status, null);
+      }
+      failures = 0;
+      onState("open");
+      await readEvents(answer.body, {
+        position: (id) => { lastId = id; },
+        dispatch: (event) => {
+          try { onEvent(event); } catch (error) { console.error("live update failed", error); }
+        },
+        retry: (ms) => { retryMs = Math.max(ms, STREAM_MIN_RETRY_MS); },
+      }, lastId);
+      failures = 0;  // the gateway ended a good stream (it is stopping): come back soon
+    } catch (error) {
+      if (own.signal.aborted) return;
+      if (error.status === 401) {  // only a new token helps: wait for restart()
+        onState("signin");
+        return;
+      }
+      failures += 1;
+    }
+    if (own.signal.aborted) return;
+    onState("retry");
+    const backoff = Math.min(STREAM_MAX_RETRY_MS, retryMs * 2 ** Math.max(0, failures - 1));
+    timer = setTimeout(connect, backoff * (0.8 + Math.random() * 0.4));  // consoles spread out
+  }
+
+  return {
+    // Connect now, or anew from the same position (after a sign-in or a sign-out).
+    restart() {
+      clearTimeout(timer);
+      controller?.abort();
+      failures = 0;
+      connect();
+    },
+  };
+}
+
+const LIVE_STATES = {
+  open: ["live", "live on"],
+  retry: ["reconnecting…", "live off"],
+  signin: ["sign in for updates", "live off"],
+};
+
+const stream = followStream({
+  onState: (state) => { [live.textContent, live.className] = LIVE_STATES[state]; },
+  onEvent: (message) => {
     const event = JSON.parse(message.data);
     live.textContent = `live · block ${event.height}`;
     live.className = "live on";
     live.dataset.height = String(event.height);
+    live.dataset.lastEventId = message.id ?? "";
     if (!current?.isLive || pending) return;
     pending = setTimeout(() => {
       pending = null;
       if (!editing()) render({ quiet: true });
     }, LIVE_DEBOUNCE_MS);
-  };
+  },
+});
+
+// Signing in or out changes what the stream may send: reconnect with the new token at once.
+function tokenChanged() {
+  updateAdminLink();
+  stream.restart();
 }
 
 document.getElementById("search").addEventListener("submit", async (event) => {
@@ -883,4 +969,4 @@ document.getElementById("search").addEventListener("submit", async (event) => {
 window.addEventListener("hashchange", () => render());
 updateAdminLink();
 render();
-connectStream();
+stream.restart();
