@@ -5,8 +5,6 @@ stable code and a sentence, and nothing is written then."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import stat
 from pathlib import Path
 
@@ -14,9 +12,7 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from cornerstone.cli import cli
 from cornerstone.cli.keys_export import (
@@ -28,7 +24,7 @@ from cornerstone.crypto import PublicKey, load_key
 from cornerstone.errors import UserError
 from tests.conftest import genesis
 from tests.unit.gateway.fake_node import FakeNode
-from tests.unit.gateway.test_tls import Files, client, serving
+from tests.unit.gateway.test_tls import Files, client, serving, write_server_certificate
 
 
 def run(home: Path, *args: str) -> Result:
@@ -66,40 +62,14 @@ def mode(path: Path) -> int:
 
 def server_files(folder: Path, client_ca: Path, cert: Path, key: Path) -> Files:
     """A server certificate for 127.0.0.1 beside the client side's files."""
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gateway test")])
-    now = datetime.datetime.now(datetime.UTC)
-    server_cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(server_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(server_key, hashes.SHA256())
-    )
-    files = Files(
-        server_cert=folder / "server.crt",
-        server_key=folder / "server.key",
+    server_cert, server_key = write_server_certificate(folder)
+    return Files(
+        server_cert=server_cert,
+        server_key=server_key,
         client_ca=client_ca,
         member_cert=cert,
         member_key=key,
     )
-    files.server_cert.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
-    files.server_key.write_bytes(
-        server_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    files.server_key.chmod(0o600)
-    return files
 
 
 def test_the_exported_files_pass_a_mutual_tls_handshake_with_a_gateway(

@@ -49,6 +49,29 @@ class Files:
 def files(tmp_path: Path) -> Files:
     """A server certificate for 127.0.0.1, org1's root as the client CA, and a member of org1
     with its certificate (serial SERIAL) and key as PEM files."""
+    member = PrivateKey.generate()
+    der = member_certificate("org1", member, serial=SERIAL)
+    pem = serialization.Encoding.PEM
+    server_cert, server_key = write_server_certificate(tmp_path)
+    found = Files(
+        server_cert=server_cert,
+        server_key=server_key,
+        client_ca=tmp_path / "org1-root.crt",
+        member_cert=tmp_path / "member.crt",
+        member_key=tmp_path / "member.key",
+    )
+    found.client_ca.write_bytes(
+        x509.load_der_x509_certificate(root_certificate("org1")).public_bytes(pem)
+    )
+    found.member_cert.write_bytes(x509.load_der_x509_certificate(der).public_bytes(pem))
+    found.member_key.write_bytes(_private_pem(member.to_cryptography()))
+    found.member_key.chmod(0o600)
+    return found
+
+
+def write_server_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed server certificate for 127.0.0.1 and its key, as folder/server.crt and
+    folder/server.key (PEM, the key 0600)."""
     server_key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gateway test")])
     now = datetime.datetime.now(datetime.UTC)
@@ -66,26 +89,11 @@ def files(tmp_path: Path) -> Files:
         )
         .sign(server_key, hashes.SHA256())
     )
-    member = PrivateKey.generate()
-    der = member_certificate("org1", member, serial=SERIAL)
-    pem = serialization.Encoding.PEM
-    found = Files(
-        server_cert=tmp_path / "server.crt",
-        server_key=tmp_path / "server.key",
-        client_ca=tmp_path / "org1-root.crt",
-        member_cert=tmp_path / "member.crt",
-        member_key=tmp_path / "member.key",
-    )
-    found.server_cert.write_bytes(server_cert.public_bytes(pem))
-    found.server_key.write_bytes(_private_pem(server_key))
-    found.client_ca.write_bytes(
-        x509.load_der_x509_certificate(root_certificate("org1")).public_bytes(pem)
-    )
-    found.member_cert.write_bytes(x509.load_der_x509_certificate(der).public_bytes(pem))
-    found.member_key.write_bytes(_private_pem(member.to_cryptography()))
-    found.server_key.chmod(0o600)
-    found.member_key.chmod(0o600)
-    return found
+    cert_path, key_path = folder / "server.crt", folder / "server.key"
+    cert_path.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(_private_pem(server_key))
+    key_path.chmod(0o600)
+    return cert_path, key_path
 
 
 def _private_pem(key: object) -> bytes:
