@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections import OrderedDict
 from typing import Final
 
 from cornerstone.errors import UnknownSenderError
@@ -25,7 +26,7 @@ from cornerstone.modules.membership.state import Organization, get_member, get_o
 from cornerstone.tx import Sender
 
 _CACHE_CAPACITY: Final = 10_000
-_parsed: dict[tuple[bytes, bytes], CertificateInfo] = {}
+_parsed: OrderedDict[tuple[bytes, bytes], CertificateInfo] = OrderedDict()
 """Certificates that verified against a root, by (certificate hash, root hash). Parsing and
 verifying a certificate is a pure function of the two byte strings, and costs more than the
 rest of a transaction's checks; time and revocation are checked every time."""
@@ -90,6 +91,8 @@ def _verified(der: bytes, root: bytes) -> CertificateInfo:
     if info is None:
         info = parse_member_certificate(der, root)
         if len(_parsed) >= _CACHE_CAPACITY:
-            del _parsed[next(iter(_parsed))]
+            # O(1): a plain dict's first key, dropped again and again, is found by walking the
+            # holes left before it (see execution/block.py's cache of checks).
+            _parsed.popitem(last=False)
         _parsed[key] = info
     return info
