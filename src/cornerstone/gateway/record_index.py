@@ -198,8 +198,14 @@ def _hex(name: str, value: str | None) -> str | None:
 
 
 def _status(kind: RecordKind, status: str | None) -> str | None:
-    if status is not None and status not in STATUSES[kind]:
-        known = ", ".join(STATUSES[kind])
+    return known_status(kind, status, STATUSES[kind])
+
+
+def known_status(kind: str, status: str | None, statuses: Sequence[str]) -> str | None:
+    """A status filter the module can answer for, or BadParameterError (a 400) naming the ones
+    it can: a misspelt status would otherwise list nothing, silently."""
+    if status is not None and status not in statuses:
+        known = ", ".join(statuses)
         raise BadParameterError(reason=f"the status of {kind} is one of {known}, not {status!r}")
     return status
 

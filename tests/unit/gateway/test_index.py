@@ -116,6 +116,21 @@ def test_organizations_and_proposals_are_the_modules_answers(harness: Harness) -
     assert (proposal["id"], proposal["org"], proposal["action"]) == (1, "org1", "set_param")
     assert proposal["record"]["title"] == "shorter votes"
     assert proposal["as_of_height"] == harness.node.chain.height
+    assert harness.http.get("/v1/proposals?status=executed").json()["items"] == []
+    assert len(harness.http.get("/v1/organizations?status=active").json()["items"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("path", "known"),
+    [("/v1/organizations", "active, removed"), ("/v1/proposals", "open, executed")],
+)
+def test_a_status_the_module_never_gives_is_a_problem_not_an_empty_list(
+    harness: Harness, path: str, known: str
+) -> None:
+    answer = harness.http.get(path, params={"status": "Open "})
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert known in answer.json()["detail"] and "'Open '" in answer.json()["detail"]
 
 
 def test_a_restart_continues_where_the_index_stopped(

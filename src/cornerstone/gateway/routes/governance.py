@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from fastapi import FastAPI
 
 from cornerstone.gateway import models
 from cornerstone.gateway.index import DEFAULT_PAGE, Order
 from cornerstone.gateway.problems import PROBLEMS
+from cornerstone.gateway.record_index import known_status
 from cornerstone.gateway.routes.params import Cursor, Limit
+from cornerstone.modules.governance.state import EXECUTED, EXPIRED, FAILED, OPEN, REJECTED
+from cornerstone.modules.membership.state import ACTIVE, REMOVED
+
+ORGANIZATION_STATUSES: Final = (ACTIVE, REMOVED)
+PROPOSAL_STATUSES: Final = (OPEN, EXECUTED, FAILED, REJECTED, EXPIRED)
 
 if TYPE_CHECKING:
     from cornerstone.gateway.core import Gateway
@@ -29,6 +35,7 @@ def add_routes(app: FastAPI, gateway: Gateway) -> None:
         status: str | None = None, cursor: Cursor = None, limit: Limit = DEFAULT_PAGE
     ) -> models.OrganizationPage:
         """The organizations, as the membership module answered after the last change."""
+        known_status("organizations", status, ORGANIZATION_STATUSES)
         return index.organizations(status=status, cursor=cursor, limit=limit)
 
     @app.get(
@@ -45,4 +52,5 @@ def add_routes(app: FastAPI, gateway: Gateway) -> None:
         limit: Limit = DEFAULT_PAGE,
     ) -> models.ProposalPage:
         """Governance proposals, as the governance module answered after the last change."""
+        known_status("proposals", status, PROPOSAL_STATUSES)
         return index.proposals(status=status, order=order, cursor=cursor, limit=limit)
