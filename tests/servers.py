@@ -1,5 +1,6 @@
 """What the test suite's real servers (PostgreSQL, S3) share: a free loopback port, death with
-the test process, the tail of a log for a failure's message, and a stop with a deadline."""
+the test process, waiting until one answers, the tail of a log for a failure's message, and a
+stop with a deadline."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import ctypes
 import signal
 import socket
 import subprocess
+import time
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -45,3 +49,48 @@ def stop_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def answers_before(
+    process: subprocess.Popen[bytes],
+    probe: Callable[[], bool],
+    *,
+    deadline_s: float,
+    interval_s: float,
+) -> bool | None:
+    """Poll `probe` (True once the server answers) against a deadline: True when it answered,
+    False when the process exited first (its port was taken), None when the deadline passed."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        if probe():
+            return True
+        time.sleep(interval_s)  # polled against the deadline, not waited out for luck
+    return None
+
+
+class Server(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def remove(self) -> None: ...
+
+
+S = TypeVar("S", bound=Server)
+
+
+def one_per_session(running: MutableMapping[str, S], make: Callable[[], S]) -> Iterator[S]:
+    """The body of a session fixture for a server started once. Each test module that imports
+    the fixture is its own fixture definition to pytest, so the server is kept in `running` and
+    every module's teardown stops it (the first at the session's end; the others find it gone).
+    """
+    try:
+        if "server" not in running:
+            server = running["server"] = make()
+            server.start()
+        yield running["server"]
+    finally:
+        stopping = running.pop("server", None)
+        if stopping is not None:
+            stopping.stop()
+            stopping.remove()

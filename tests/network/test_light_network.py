@@ -13,7 +13,6 @@ import hashlib
 import itertools
 import json
 import time
-from typing import Any
 
 import httpx
 import pytest
@@ -36,21 +35,11 @@ from cornerstone.sdk.light import (
 from cornerstone.sdk.light.verify import verify_self
 from tests.network.conftest import LocalnetFactory
 from tests.network.test_cli import cornerstone
+from tests.network.test_gateway import wait_for
 
 pytestmark = pytest.mark.network
 
 TIMEOUT = 30.0
-
-
-def wait_for(what: str, check: Any, *, timeout: float = TIMEOUT) -> Any:
-    """`check()` once it is truthy; fails naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"{what} within {timeout:g} s"
-        time.sleep(0.1)
 
 
 class ForgingTransport(httpx.BaseTransport):

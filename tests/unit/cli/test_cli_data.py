@@ -62,8 +62,8 @@ class Net:
         return captured.err
 
 
-@pytest.fixture
-def net(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Net:
+@pytest.fixture(name="net")
+def net_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Net:
     rpc = FakeRpc.started(genesis())
     made = Net(rpc=rpc, home=tmp_path / "net")
     for org in ORGS:

@@ -12,29 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from cornerstone.cli import common as cli_common
 from cornerstone.cli.data import enckey_path
 from cornerstone.cli.data_proxy import umbral_path
-from cornerstone.crypto import save_key
 from cornerstone.datashare import load_encryption_key
 from cornerstone.datashare.delegation import load_umbral_keys
-from tests.conftest import ORGS, admin_key, genesis, org_key
-from tests.unit.cli.fake_rpc import FakeRpc
-from tests.unit.cli.test_cli_data import Net, published
+from tests.conftest import ORGS
+from tests.unit.cli.test_cli_data import (  # noqa: F401 - pytest finds the `net` fixture here
+    Net,
+    net_fixture,
+    published,
+)
 
 DATA = b"berth,vessel\nB-1,MSC-1\nB-2,CMA-7\n" * 25
-
-
-@pytest.fixture
-def net(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Net:
-    rpc = FakeRpc.started(genesis())
-    made = Net(rpc=rpc, home=tmp_path / "net")
-    for org in ORGS:
-        save_key(made.home / "keys" / f"{org}.json", org_key(org), name=org)
-        save_key(made.home / "keys" / f"{org}-admin.json", admin_key(org), name=f"{org}-admin")
-    monkeypatch.setattr(cli_common, "connect", lambda _home, _node: rpc.client())
-    monkeypatch.delenv("CORNERSTONE_STORE", raising=False)
-    return made
 
 
 def proxy_file(net: Net, org: str) -> Path:

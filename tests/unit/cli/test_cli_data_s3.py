@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.cli.test_cli_data import Net, published
-from tests.unit.cli.test_cli_data import net as net  # noqa: PLC0414 - the fixture, re-exported
+from tests.unit.cli.test_cli_data import (
+    Net,
+    net_fixture,  # noqa: F401 - pytest finds the `net` fixture here
+    published,
+)
 from tests.unit.datashare.s3server import (  # noqa: F401 - pytest finds the fixture here
     AWS_VARIABLES,
     S3Server,

@@ -27,7 +27,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,14 @@ import httpx
 import pytest
 
 from cornerstone.datashare.store.s3 import S3Settings
-from tests.servers import die_with_parent, free_port, log_tail, stop_process
+from tests.servers import (
+    answers_before,
+    die_with_parent,
+    free_port,
+    log_tail,
+    one_per_session,
+    stop_process,
+)
 
 START_DEADLINE_S: Final = 60.0
 STOP_DEADLINE_S: Final = 15.0
@@ -123,20 +129,25 @@ class S3Server:
     def _wait_until_ready(self) -> bool:
         """True once it answers; False if it exited (its port was taken)."""
         assert self.process is not None
-        deadline = time.monotonic() + START_DEADLINE_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.process = None
-                return False
+
+        def answers() -> bool:
             try:
                 httpx.get(f"{self.endpoint}/moto-api/data.json", timeout=2).raise_for_status()
-                return True
             except httpx.HTTPError:
-                time.sleep(0.1)  # polled against the deadline, not waited out for luck
-        self.stop()
-        raise RuntimeError(
-            f"the S3 test server did not answer within {START_DEADLINE_S} s:\n{self._log_tail()}"
-        )
+                return False
+            return True
+
+        ready = answers_before(self.process, answers, deadline_s=START_DEADLINE_S, interval_s=0.1)
+        if ready is False:
+            self.process = None
+            return False
+        if ready is None:
+            self.stop()
+            raise RuntimeError(
+                f"the S3 test server did not answer within {START_DEADLINE_S} s:\n"
+                + self._log_tail()
+            )
+        return True
 
     def _iam(self, http: httpx.Client, action: str, **form: str) -> str:
         answer = http.post(
@@ -208,18 +219,9 @@ class S3Server:
 
 
 _RUNNING: dict[str, S3Server] = {}
-"""The one server of the session (see tests/unit/gateway/postgres.py for why it is kept here)."""
+"""The one server of the session (see tests.servers.one_per_session)."""
 
 
 @pytest.fixture(scope="session", name="s3_server")
 def s3_server_fixture() -> Iterator[S3Server]:
-    try:
-        if "server" not in _RUNNING:
-            server = _RUNNING["server"] = S3Server()
-            server.start()
-        yield _RUNNING["server"]
-    finally:
-        stopping = _RUNNING.pop("server", None)
-        if stopping is not None:
-            stopping.stop()
-            stopping.remove()
+    yield from one_per_session(_RUNNING, S3Server)

@@ -33,14 +33,20 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.servers import die_with_parent, free_port, log_tail, stop_process
+from tests.servers import (
+    answers_before,
+    die_with_parent,
+    free_port,
+    log_tail,
+    one_per_session,
+    stop_process,
+)
 
 BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 """Debian's server binaries, newest major version first."""
@@ -150,21 +156,25 @@ class PostgresServer:
     def _wait_until_ready(self) -> bool:
         """True once the server accepts connections; False if it exited (its port was taken)."""
         assert self.process is not None
-        deadline = time.monotonic() + START_DEADLINE_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.process = None
-                return False
+
+        def answers() -> bool:
             try:
                 psycopg.connect(self.url("postgres"), connect_timeout=2).close()
-                return True
             except psycopg.OperationalError:
-                time.sleep(0.05)  # polled against the deadline, not waited out for luck
-        self.stop()
-        raise RuntimeError(
-            f"PostgreSQL did not accept connections within {START_DEADLINE_S} s:\n"
-            + self._log_tail()
-        )
+                return False
+            return True
+
+        ready = answers_before(self.process, answers, deadline_s=START_DEADLINE_S, interval_s=0.05)
+        if ready is False:
+            self.process = None
+            return False
+        if ready is None:
+            self.stop()
+            raise RuntimeError(
+                f"PostgreSQL did not accept connections within {START_DEADLINE_S} s:\n"
+                + self._log_tail()
+            )
+        return True
 
     def url(self, database: str) -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
@@ -193,23 +203,12 @@ class PostgresServer:
 
 
 _RUNNING: dict[str, PostgresServer] = {}
-"""The one server of the session. Each test module that imports the fixture is its own fixture
-definition to pytest, so the server is kept here and every module's teardown stops it (the
-first at the session's end; the others find it gone)."""
+"""The one server of the session (see tests.servers.one_per_session)."""
 
 
 @pytest.fixture(scope="session", name="postgres_server")
 def postgres_server_fixture() -> Iterator[PostgresServer]:
-    try:
-        if "server" not in _RUNNING:
-            server = _RUNNING["server"] = PostgresServer()
-            server.start()
-        yield _RUNNING["server"]
-    finally:
-        stopping = _RUNNING.pop("server", None)
-        if stopping is not None:
-            stopping.stop()
-            stopping.remove()
+    yield from one_per_session(_RUNNING, PostgresServer)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"], name="databases")
