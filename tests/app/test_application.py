@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,7 @@ from cornerstone.errors import (
     UnknownSenderError,
     WrongChainError,
 )
+from cornerstone.execution import execute_proposal
 from cornerstone.modules import MODULES
 from cornerstone.modules.notary.errors import AlreadyAnchoredError, NotOwnerError
 from cornerstone.modules.notary.keys import doc_key
@@ -176,6 +178,37 @@ def test_finalize_runs_the_decided_block_not_another_proposal_it_executed(
     fresh = TestChain.in_process(store)
     fresh.init_chain(genesis())
     assert fresh.finalize(proposals[1]) == decided
+    store.close()
+
+
+def test_the_proposer_runs_its_own_block_once_and_ends_as_every_node_does(
+    chain: TestChain, alice: PrivateKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cornerstone.abci.app as app_module
+
+    executed: list[int] = []
+    real = execute_proposal
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        executed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "execute_proposal", counting)
+    valid = [make_tx(alice, n).encode() for n in range(3)]
+    stale = make_tx(alice, 0, args={"digest": digest("other")}).encode()
+    chosen = chain.prepare([valid[0], stale, valid[1], valid[2]])
+    assert chosen == valid
+    assert chain.process(chosen) and executed == [], "its own proposal: PrepareProposal ran it"
+    assert chain.process(valid[:2]) and executed == [1], "another proposal is executed"
+    decided = chain.finalize(chosen)
+    chain.commit()
+
+    # A node that only ever saw the decided block ends with the same results and hash.
+    store = Store(tmp_path / "other")
+    other = TestChain.in_process(store)
+    other.init_chain(genesis())
+    assert other.process(chosen)
+    assert other.finalize(chosen) == decided
     store.close()
 
 

@@ -420,3 +420,27 @@ def test_an_action_that_fails_when_it_runs_changes_nothing(members: Members) -> 
     assert found["status"] == "failed" and "belongs to org2" in found["outcome"]
     orgs = encoding.decode(members.chain.query("/membership/organizations").value)
     assert isinstance(orgs, list) and [o["id"] for o in orgs] == ["org1", "org2", "org3", "org4"]
+
+
+def test_a_proposal_leaves_out_what_an_earlier_transaction_of_the_block_made_invalid(
+    members: Members,
+) -> None:
+    # The vote that removes org4 and an anchor by org4's member arrive in the same mempool;
+    # both pass CheckTx there. The block may hold the vote, but then not the anchor: every node
+    # would refuse a proposal with it, and the next proposer would propose it again.
+    proposal = members.propose("org1", "membership", "remove_organization", {"id": "org4"})
+    members.vote("org2", proposal)
+    vote = members.tx(
+        admin_key("org3"), "governance", "vote", {"proposal": proposal, "approve": True}
+    )
+    anchor = members.tx(org_key("org4"), "notary", "anchor", {"digest": digest("too late")})
+    chain = members.chain
+    assert chain.check_tx(vote).code == 0 and chain.check_tx(anchor).code == 0
+    assert chain.prepare([vote, anchor]) == [vote]
+    assert chain.process([vote])
+    assert not chain.process([vote, anchor]), "a block with the anchor after the vote is invalid"
+    chain.finalize([vote])
+    chain.commit()
+    assert members.proposal(proposal)["status"] == "executed"
+    refused = chain.check_tx(anchor, recheck=True)
+    assert (refused.codespace, refused.code) == ("membership", OrganizationRemovedError.code)

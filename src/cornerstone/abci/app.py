@@ -2,10 +2,12 @@
 and the results back. No decision is made here.
 
 Life of a block: CheckTx admits transactions to the mempool against `_check_state`;
-PrepareProposal runs the same check on a scratch state; ProcessProposal executes the proposal
-on a scratch state (refusing it if any transaction fails its check) and keeps the result by
-block hash; FinalizeBlock takes that result for the decided block, or runs `apply_block` when it
-has none, and keeps it pending; Commit persists it in one LMDB transaction. A crash at any point
+PrepareProposal executes the mempool's transactions on a scratch state, leaving out those that
+fail their check when their turn comes or do not fit, and keeps the result; ProcessProposal
+takes that result for the proposer's own block, or executes the proposal on a scratch state
+(refusing it if any transaction fails its check), and keeps it by block hash; FinalizeBlock
+takes that result for the decided block, or runs `apply_block` when it has none, and keeps it
+pending; Commit persists it in one LMDB transaction. A crash at any point
 loses at most the pending block, which CometBFT replays after `Info` tells it the last committed
 height.
 """
@@ -38,8 +40,8 @@ from cornerstone.execution import (
     apply_block,
     execute_proposal,
     init_chain,
+    prepare_block,
     run_query,
-    select_transactions,
 )
 from cornerstone.execution.mempool import MempoolChecker
 from cornerstone.execution.query import run_batch
@@ -71,6 +73,9 @@ class Application:
         self._executed: dict[tuple[int, bytes], BlockResult] = {}
         """Proposals this node executed in ProcessProposal, by height and block hash, until
         FinalizeBlock takes the decided one."""
+        self._prepared: tuple[Block, BlockResult] | None = None
+        """The block this node last proposed (its chosen transactions), as PrepareProposal
+        executed it: its own ProcessProposal takes the result instead of running it again."""
         self._check_state = self._fresh_state()
         self._mempool = MempoolChecker()
         self._accepted: dict[int, pb.Response] = {}
@@ -129,6 +134,7 @@ class Application:
         cannot be the signal: the public /abci_info RPC sends the same request.)"""
         self._check_state = self._fresh_state()
         self._executed.clear()
+        self._prepared = None
 
     def info(self, _req: pb.RequestInfo) -> pb.ResponseInfo:
         height = self.store.height
@@ -259,23 +265,30 @@ class Application:
 
     def prepare_proposal(self, req: pb.RequestPrepareProposal) -> pb.ResponsePrepareProposal:
         state = self._fresh_state()
-        params = get_params(state)
-        chosen = select_transactions(
+        offered = _block(req)
+        result = prepare_block(
             state,
-            req.txs,
-            time=Timestamp(req.time.seconds * 1_000_000_000 + req.time.nanos),
+            offered,
             max_bytes=req.max_tx_bytes,
-            max_gas=params.block_max_gas,
+            max_gas=get_params(state).block_max_gas,
         )
-        return pb.ResponsePrepareProposal(txs=chosen)
+        self._prepared = (Block(offered.height, offered.time, result.txs), result)
+        return pb.ResponsePrepareProposal(txs=result.txs)
 
     def process_proposal(self, req: pb.RequestProcessProposal) -> pb.ResponseProcessProposal:
-        state = self._fresh_state()
-        try:
-            result = execute_proposal(state, _block(req), max_gas=get_params(state).block_max_gas)
-        except InvalidProposal as invalid:
-            log.warning("rejecting the proposal for height %d: %s", req.height, invalid.reason)
-            return pb.ResponseProcessProposal(status=pb.ResponseProcessProposal.REJECT)
+        block = _block(req)
+        prepared = self._prepared
+        self._prepared = None
+        if prepared is not None and prepared[0] == block:
+            # Our own proposal, unchanged: same height, time, transactions and parent state.
+            result = prepared[1]
+        else:
+            state = self._fresh_state()
+            try:
+                result = execute_proposal(state, block, max_gas=get_params(state).block_max_gas)
+            except InvalidProposal as invalid:
+                log.warning("rejecting the proposal for height %d: %s", req.height, invalid.reason)
+                return pb.ResponseProcessProposal(status=pb.ResponseProcessProposal.REJECT)
         if req.hash:  # CometBFT always sends it; without it the block has no identity
             self._executed[(req.height, req.hash)] = result
         return pb.ResponseProcessProposal(status=pb.ResponseProcessProposal.ACCEPT)
@@ -287,6 +300,7 @@ class Application:
         if result is None:
             result = apply_block(self._fresh_state(), _block(req))
         self._executed.clear()
+        self._prepared = None
         self._pending = result
         response = pb.ResponseFinalizeBlock(
             events=[_event(e) for e in result.events],
@@ -311,7 +325,9 @@ class Application:
         return pb.ResponseCommit()
 
 
-def _block(req: pb.RequestProcessProposal | pb.RequestFinalizeBlock) -> Block:
+def _block(
+    req: pb.RequestPrepareProposal | pb.RequestProcessProposal | pb.RequestFinalizeBlock,
+) -> Block:
     return Block(
         height=Height(req.height),
         time=Timestamp(req.time.seconds * 1_000_000_000 + req.time.nanos),

@@ -10,7 +10,7 @@ from cornerstone.execution.block import (
     check_transaction,
     execute_proposal,
     init_chain,
-    select_transactions,
+    prepare_block,
 )
 from cornerstone.execution.query import run_query
 
@@ -24,6 +24,6 @@ __all__ = [
     "check_transaction",
     "execute_proposal",
     "init_chain",
+    "prepare_block",
     "run_query",
-    "select_transactions",
 ]

@@ -99,6 +99,8 @@ class BlockResult:
 
     height: Height
     """The block's height."""
+    txs: tuple[bytes, ...]
+    """The transactions that were run, in block order (PrepareProposal's choice)."""
     tx_results: tuple[TxResult, ...]
     """One result per transaction, in block order."""
     events: tuple[Event, ...]
@@ -250,7 +252,7 @@ def apply_block(state: State, block: Block) -> BlockResult:
 
     Deterministic: the same state and block give byte-identical results on every node.
     """
-    return _run_block(state, block, max_gas=None)
+    return _run_block(state, block, _Limits.for_decided())
 
 
 def execute_proposal(state: State, block: Block, *, max_gas: int) -> BlockResult:
@@ -262,7 +264,21 @@ def execute_proposal(state: State, block: Block, *, max_gas: int) -> BlockResult
     same block is decided, so each node runs a block once instead of checking it and then
     running it.
     """
-    return _run_block(state, block, max_gas=max_gas)
+    return _run_block(state, block, _Limits.for_proposal(max_gas))
+
+
+def prepare_block(state: State, block: Block, *, max_bytes: int, max_gas: int) -> BlockResult:
+    """PrepareProposal: execute, in order, the transactions of `block` that are valid when
+    their turn comes and fit its byte and gas limits (negative gas: no limit); leave out the
+    others. `BlockResult.txs` are the chosen ones, and the result is exactly what
+    `execute_proposal` gives for a block of them.
+
+    Executing, not only checking, is what makes the proposal valid: a transaction can be made
+    invalid by one before it in the same block (a vote that removes an organization, then a
+    transaction from its member), and only running the first shows it. A transaction dropped
+    for size or gas leaves the later ones of its sender out too (their nonces no longer follow).
+    """
+    return _run_block(state, block, _Limits.for_selection(max_bytes, max_gas))
 
 
 class InvalidProposal(Exception):
@@ -273,24 +289,68 @@ class InvalidProposal(Exception):
         self.reason = reason
 
 
-def _run_block(state: State, block: Block, *, max_gas: int | None) -> BlockResult:
-    """The one loop over a block's transactions, then the end of the block; `max_gas` None runs
-    a decided block, anything else checks a proposal too."""
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """What running a block does with a transaction that fails its check or does not fit."""
+
+    select: bool
+    """Leave it out (PrepareProposal) rather than refuse the block or record the failure."""
+    proposal: bool
+    """Refuse the block (ProcessProposal); neither: record the failure (a decided block)."""
+    max_bytes: int
+    """Bytes the chosen transactions may take; negative: no limit."""
+    max_gas: int
+    """Gas they may ask for; negative: no limit."""
+
+    @classmethod
+    def for_decided(cls) -> _Limits:
+        return cls(select=False, proposal=False, max_bytes=-1, max_gas=-1)
+
+    @classmethod
+    def for_proposal(cls, max_gas: int) -> _Limits:
+        return cls(select=False, proposal=True, max_bytes=-1, max_gas=max_gas)
+
+    @classmethod
+    def for_selection(cls, max_bytes: int, max_gas: int) -> _Limits:
+        return cls(select=True, proposal=False, max_bytes=max_bytes, max_gas=max_gas)
+
+
+def _run_block(state: State, block: Block, limits: _Limits) -> BlockResult:
+    """The one loop over a block's transactions, then the end of the block."""
     chain_id = get_chain_id(state)
+    chosen: list[bytes] = []
     results: list[TxResult] = []
+    used_bytes = 0
     used_gas = 0
     for index, raw in enumerate(block.txs):
+        if limits.select and 0 <= limits.max_bytes < used_bytes + len(raw):
+            continue
+        if limits.select:
+            # The check consumes the nonce; a transaction that then does not fit gives it back.
+            state.begin_transaction()
         try:
             checked = check_transaction(state, raw, block.time)
         except TransactionError as error:
-            if max_gas is not None:
+            if limits.select:
+                state.rollback_transaction()
+                continue
+            if limits.proposal:
                 raise InvalidProposal(f"transaction {index}: {error.message}") from None
             # Only a faulty proposer gets here: ProcessProposal refuses such blocks.
             results.append(TxResult.failed(error, gas_wanted=0, gas_used=0))
             continue
+        if 0 <= limits.max_gas < used_gas + checked.tx.gas_limit:
+            if not limits.select:
+                raise InvalidProposal(
+                    f"the transactions ask for more than the block's {limits.max_gas} gas"
+                )
+            state.rollback_transaction()
+            continue
+        if limits.select:
+            state.commit_transaction()
+            chosen.append(raw)
+        used_bytes += len(raw)
         used_gas += checked.tx.gas_limit
-        if max_gas is not None and 0 <= max_gas < used_gas:
-            raise InvalidProposal(f"the transactions ask for more than the block's {max_gas} gas")
         results.append(_apply_transaction(state, block, chain_id, raw, checked))
     events: list[Event] = []
     for module in MODULES:
@@ -301,6 +361,7 @@ def _run_block(state: State, block: Block, *, max_gas: int | None) -> BlockResul
     pending = state.commitment(block.height)
     return BlockResult(
         height=block.height,
+        txs=tuple(chosen) if limits.select else block.txs,
         tx_results=tuple(results),
         events=tuple(events),
         validator_updates=updates,
@@ -353,37 +414,6 @@ def _tx_event(checked: CheckedTx) -> Event:
             ("nonce", str(tx.nonce)),
         ),
     )
-
-
-# ---------------------------------------------------------------------------- proposals
-def select_transactions(
-    state: State, txs: Sequence[bytes], *, time: Timestamp, max_bytes: int, max_gas: int
-) -> list[bytes]:
-    """PrepareProposal: keep, in order, the transactions that are still valid and fit the block.
-
-    A transaction dropped for size or gas leaves the later ones of the same sender invalid too
-    (their nonces no longer follow), so the check runs for each in turn.
-    """
-    chosen: list[bytes] = []
-    used_bytes = 0
-    used_gas = 0
-    for raw in txs:
-        if used_bytes + len(raw) > max_bytes:
-            continue
-        state.begin_transaction()
-        try:
-            checked = check_transaction(state, raw, time)
-        except TransactionError:
-            state.rollback_transaction()
-            continue
-        if max_gas >= 0 and used_gas + checked.tx.gas_limit > max_gas:
-            state.rollback_transaction()
-            continue
-        state.commit_transaction()
-        chosen.append(raw)
-        used_bytes += len(raw)
-        used_gas += checked.tx.gas_limit
-    return chosen
 
 
 # ---------------------------------------------------------------------------- genesis
