@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench import gateway as gateway_step
+from bench.calibrate import describe, machine_speed
 from bench.loadgen import MAX_BATCH, LoadResult, Schedule, Stream, run_load
 from bench.network import BenchApp, CpuMeter, network_processes, running_network
 from bench.state_commit import measure_commit
@@ -189,6 +190,8 @@ def main() -> None:
         f"transactions.",
         flush=True,
     )
+    speed = machine_speed()
+    print(describe(speed), flush=True)
     searches: list[CapacitySearch] = []
     if "throughput" in args.only:
         print(
@@ -246,6 +249,7 @@ def main() -> None:
         print(f"Capacity of {search.app}: {search.capacity():.0f} tx/s ({search.verdict()}).")
     _write_artifact(
         args=args,
+        speed=speed,
         searches=searches,
         state=state,
         contracts=contracts,
@@ -478,6 +482,7 @@ def _state_line(measured: Mapping[str, float]) -> str:
 def _write_artifact(
     *,
     args: argparse.Namespace,
+    speed: Mapping[str, float],
     searches: list[CapacitySearch],
     state: list[dict[str, float]],
     contracts: Mapping[str, float],
@@ -495,6 +500,7 @@ def _write_artifact(
             "python": platform.python_version(),
             "cometbft": version(find_cometbft()),
             "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+            "speed_at_start": dict(speed),
         },
         "settings": {
             "warmup_s": args.warmup,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.__main__ import CapacitySearch, Outcome, Run, kept_up
+from bench.calibrate import describe, machine_speed
 from bench.loadgen import LoadResult
 
 
@@ -67,3 +68,11 @@ def test_the_search_goes_down_from_a_start_above_capacity_and_stops_at_its_budge
     assert rates == [2800, 2150, 1650]
     assert search.next_rate() is None
     assert search.capacity() == 0.0 and "no probe kept up" in search.verdict()
+
+
+def test_the_machine_speed_printed_before_a_run_times_a_real_check_and_decode() -> None:
+    speed = machine_speed()
+    assert set(speed) == {"ed25519_verify_us", "decode_tx_us"}
+    # Real work, not a no-op: a signature check costs more than decoding the transaction.
+    assert 0 < speed["decode_tx_us"] < speed["ed25519_verify_us"] < 10_000
+    assert f"{speed['ed25519_verify_us']:.1f} µs" in describe(speed)
