@@ -5,12 +5,11 @@
 What CometBFT sends one node under load, as serialized, length-prefixed frames fed to the
 application's `AbciServer` (so protobuf decoding, dispatch, response encoding and framing are
 counted): each block, CheckTx for 2N new notary anchors from the four organizations (nonces in
-order); ProcessProposal of another node's proposal of the first N (executed here); this node's
-own PrepareProposal of the same N (executed too; FinalizeBlock takes ProcessProposal's result);
-FinalizeBlock, Commit, then a recheck of the N left in the mempool. Prints CPU microseconds per
-transaction for each phase (best of the blocks after the first: the machine is shared), and a
-node's total, in which it proposes one block in four (the proposer's own ProcessProposal takes
-PrepareProposal's result and costs nothing). `--profile check_tx` (or any
+order); ProcessProposal of the first N (executed); this node's own PrepareProposal choosing
+the same N (anchors are chosen by checking alone); FinalizeBlock, Commit, then a recheck of the
+N left in the mempool. Prints CPU microseconds per transaction for each phase (best of the
+blocks after the first: the machine is shared), and a node's total, in which it proposes one
+block in four. `--profile check_tx` (or any
 phase) runs cProfile over that phase and prints the top functions. `--calls` prints Python
 function calls per transaction instead of time: a count that other work on the machine does not
 change, to compare two versions when timings are too noisy.
@@ -209,7 +208,7 @@ def main() -> None:
     for phase in PHASES:
         kept = timings[phase][1:] or timings[phase]
         best = min(kept) * scale
-        share = {"prepare": 1 / PROPOSERS, "process": 1 - 1 / PROPOSERS}.get(phase, 1.0)
+        share = 1 / PROPOSERS if phase == "prepare" else 1.0
         node += best * share
         blocks = ", ".join(f"{s * scale:.1f}" for s in timings[phase])
         print(f"{phase:<10}{best:8.1f} {unit}   (blocks: {blocks})")

@@ -155,6 +155,10 @@ class Module:
     """Changes made only through governance proposals."""
     end_block: Callable[[Writer, Height, Timestamp], Events] | None = None
     """Work due at the end of every block (e.g. closing expired proposals)."""
+    changes_checks: bool = False
+    """Its operations may write what the checks of other transactions read: membership,
+    policies, chain parameters (see `check_transaction`). No other module's may; PrepareProposal
+    relies on it to choose a block by checking alone when none of these is in it."""
 
 
 # ---------------------------------------------------------------------------- messages

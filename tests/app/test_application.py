@@ -28,15 +28,16 @@ from cornerstone.errors import (
     UnknownSenderError,
     WrongChainError,
 )
-from cornerstone.execution import execute_proposal
+from cornerstone.execution import Block, execute_proposal, prepare_block, select_transactions
 from cornerstone.modules import MODULES
 from cornerstone.modules.notary.errors import AlreadyAnchoredError, NotOwnerError
 from cornerstone.modules.notary.keys import doc_key
-from cornerstone.state import Store, verify_proof
+from cornerstone.state import State, Store, verify_proof
 from cornerstone.state.proof import Proof
-from cornerstone.testing import TestChain
+from cornerstone.testing import GENESIS_TIME_NS, TestChain
 from cornerstone.tx import Transaction
-from tests.conftest import digest, genesis, make_tx
+from cornerstone.types import Height, Timestamp
+from tests.conftest import admin_key, digest, genesis, make_tx
 
 
 @pytest.fixture(params=["in_process", "over_socket"])
@@ -181,7 +182,7 @@ def test_finalize_runs_the_decided_block_not_another_proposal_it_executed(
     store.close()
 
 
-def test_the_proposer_runs_its_own_block_once_and_ends_as_every_node_does(
+def test_a_proposal_is_chosen_by_checks_unless_one_of_its_transactions_may_change_them(
     chain: TestChain, alice: PrivateKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import cornerstone.abci.app as app_module
@@ -194,12 +195,27 @@ def test_the_proposer_runs_its_own_block_once_and_ends_as_every_node_does(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(app_module, "execute_proposal", counting)
-    valid = [make_tx(alice, n).encode() for n in range(3)]
+    anchors = [make_tx(alice, n).encode() for n in range(3)]
     stale = make_tx(alice, 0, args={"digest": digest("other")}).encode()
-    chosen = chain.prepare([valid[0], stale, valid[1], valid[2]])
-    assert chosen == valid
-    assert chain.process(chosen) and executed == [], "its own proposal: PrepareProposal ran it"
-    assert chain.process(valid[:2]) and executed == [1], "another proposal is executed"
+    # Anchors only: chosen by checking; the proposer runs the block in ProcessProposal as
+    # every node does.
+    assert chain.prepare([anchors[0], stale, anchors[1], anchors[2]]) == anchors
+    assert chain.process(anchors) and executed == [1]
+
+    # A governance transaction in it: PrepareProposal executes the block, and the proposer's
+    # own ProcessProposal of that block takes the result.
+    propose = make_tx(
+        admin_key("org1"),
+        0,
+        module="governance",
+        operation="propose",
+        args={"module": "membership", "action": "remove_organization", "args": {"id": "org4"}},
+        gas_limit=5_000_000,
+    ).encode()
+    chosen = chain.prepare([propose, anchors[0], stale, *anchors[1:]])
+    assert chosen == [propose, *anchors]
+    assert chain.process(chosen) and executed == [1], "its own proposal: PrepareProposal ran it"
+    assert chain.process(anchors[:2]) and executed == [1, 1], "another proposal is executed"
     decided = chain.finalize(chosen)
     chain.commit()
 
@@ -210,6 +226,33 @@ def test_the_proposer_runs_its_own_block_once_and_ends_as_every_node_does(
     assert other.process(chosen)
     assert other.finalize(chosen) == decided
     store.close()
+
+
+def test_choosing_by_checks_picks_what_executing_picks(
+    chain: TestChain, alice: PrivateKey, bob: PrivateKey
+) -> None:
+    chain.produce_block([])  # genesis committed: the store holds the whole state
+    mempool = [
+        make_tx(alice, 0).encode(),
+        make_tx(alice, 0, args={"digest": digest("replay")}).encode(),  # stale once 0 is in
+        make_tx(bob, 0).encode(),
+        make_tx(alice, 2).encode(),  # a gap: refused
+        b"\x01junk",
+        make_tx(alice, 1).encode(),
+        make_tx(bob, 1, args={"digest": digest(f"{alice.public_key.hex()}/0")}).encode(),
+        make_tx(alice, 2).encode(),  # follows now
+        make_tx(bob, 2, gas_limit=900_000).encode(),
+    ]
+    block = Block(height=Height(2), time=Timestamp(GENESIS_TIME_NS + 2), txs=tuple(mempool))
+    for max_bytes in (-1, 10**6, len(mempool[0]) * 3, len(mempool[0]) * 5 + 9):
+        for max_gas in (-1, 2_500_000, 10**9):
+            quick = select_transactions(
+                State(chain.app.store), block, max_bytes=max_bytes, max_gas=max_gas
+            )
+            run = prepare_block(State(chain.app.store), block, max_bytes=max_bytes, max_gas=max_gas)
+            assert quick == run.txs, (max_bytes, max_gas)
+    everything = select_transactions(State(chain.app.store), block, max_bytes=-1, max_gas=-1)
+    assert everything == tuple(mempool[i] for i in (0, 2, 5, 6, 7, 8))
 
 
 def test_out_of_gas_rolls_back_the_handler_but_uses_the_nonce(

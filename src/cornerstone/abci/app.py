@@ -2,10 +2,11 @@
 and the results back. No decision is made here.
 
 Life of a block: CheckTx admits transactions to the mempool against `_check_state`;
-PrepareProposal executes the mempool's transactions on a scratch state, leaving out those that
-fail their check when their turn comes or do not fit, and keeps the result; ProcessProposal
-takes that result for the proposer's own block, or executes the proposal on a scratch state
-(refusing it if any transaction fails its check), and keeps it by block hash; FinalizeBlock
+PrepareProposal chooses the mempool's transactions that pass their check in turn and fit, on a
+scratch state, and when one of them may change later checks (membership, governance) executes
+them instead and keeps the result; ProcessProposal takes that result for the proposer's own
+block, or executes the proposal on a scratch state (refusing it if any transaction fails its
+check), and keeps it by block hash; FinalizeBlock
 takes that result for the decided block, or runs `apply_block` when it has none, and keeps it
 pending; Commit persists it in one LMDB transaction. A crash at any point
 loses at most the pending block, which CometBFT replays after `Info` tells it the last committed
@@ -42,6 +43,7 @@ from cornerstone.execution import (
     init_chain,
     prepare_block,
     run_query,
+    select_transactions,
 )
 from cornerstone.execution.mempool import MempoolChecker
 from cornerstone.execution.query import run_batch
@@ -74,8 +76,9 @@ class Application:
         """Proposals this node executed in ProcessProposal, by height and block hash, until
         FinalizeBlock takes the decided one."""
         self._prepared: tuple[Block, BlockResult] | None = None
-        """The block this node last proposed (its chosen transactions), as PrepareProposal
-        executed it: its own ProcessProposal takes the result instead of running it again."""
+        """The block this node last proposed (its chosen transactions), when PrepareProposal
+        had to execute it: its own ProcessProposal takes the result instead of running it
+        again."""
         self._check_state = self._fresh_state()
         self._mempool = MempoolChecker()
         self._accepted: dict[int, pb.Response] = {}
@@ -266,14 +269,18 @@ class Application:
     def prepare_proposal(self, req: pb.RequestPrepareProposal) -> pb.ResponsePrepareProposal:
         state = self._fresh_state()
         offered = _block(req)
-        result = prepare_block(
-            state,
-            offered,
-            max_bytes=req.max_tx_bytes,
-            max_gas=get_params(state).block_max_gas,
-        )
-        self._prepared = (Block(offered.height, offered.time, result.txs), result)
-        return pb.ResponsePrepareProposal(txs=result.txs)
+        max_gas = get_params(state).block_max_gas
+        self._prepared = None
+        # Checking is quick and puts the proposal out sooner; executing is needed only when a
+        # transaction may change what the checks of those after it read.
+        chosen = select_transactions(state, offered, max_bytes=req.max_tx_bytes, max_gas=max_gas)
+        if chosen is None:
+            result = prepare_block(
+                self._fresh_state(), offered, max_bytes=req.max_tx_bytes, max_gas=max_gas
+            )
+            chosen = result.txs
+            self._prepared = (Block(offered.height, offered.time, chosen), result)
+        return pb.ResponsePrepareProposal(txs=chosen)
 
     def process_proposal(self, req: pb.RequestProcessProposal) -> pb.ResponseProcessProposal:
         block = _block(req)

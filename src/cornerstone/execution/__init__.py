@@ -11,6 +11,7 @@ from cornerstone.execution.block import (
     execute_proposal,
     init_chain,
     prepare_block,
+    select_transactions,
 )
 from cornerstone.execution.query import run_query
 
@@ -26,4 +27,5 @@ __all__ = [
     "init_chain",
     "prepare_block",
     "run_query",
+    "select_transactions",
 ]

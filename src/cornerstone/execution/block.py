@@ -267,16 +267,52 @@ def execute_proposal(state: State, block: Block, *, max_gas: int) -> BlockResult
     return _run_block(state, block, _Limits.for_proposal(max_gas))
 
 
-def prepare_block(state: State, block: Block, *, max_bytes: int, max_gas: int) -> BlockResult:
-    """PrepareProposal: execute, in order, the transactions of `block` that are valid when
-    their turn comes and fit its byte and gas limits (negative gas: no limit); leave out the
-    others. `BlockResult.txs` are the chosen ones, and the result is exactly what
-    `execute_proposal` gives for a block of them.
+def select_transactions(
+    state: State, block: Block, *, max_bytes: int, max_gas: int
+) -> tuple[bytes, ...] | None:
+    """PrepareProposal's quick choice: the transactions of `block` that pass their check in
+    turn and fit its byte and gas limits (negative gas: no limit), by checking alone; None as
+    soon as a chosen one belongs to a module that `changes_checks`, for then only executing the
+    block (`prepare_block`) shows which later transactions are still valid.
 
-    Executing, not only checking, is what makes the proposal valid: a transaction can be made
-    invalid by one before it in the same block (a vote that removes an organization, then a
-    transaction from its member), and only running the first shows it. A transaction dropped
-    for size or gas leaves the later ones of its sender out too (their nonces no longer follow).
+    Checking alone is exact otherwise: a check reads the chain's rules, membership, policies
+    and the sender's nonce; only checks write nonces, and only those modules' handlers write the
+    rest, so running the handlers of the others would change no later check.
+    """
+    chosen: list[bytes] = []
+    used_bytes = 0
+    used_gas = 0
+    for raw in block.txs:
+        if 0 <= max_bytes < used_bytes + len(raw):
+            continue
+        state.begin_transaction()
+        try:
+            checked = check_transaction(state, raw, block.time)
+        except TransactionError:
+            state.rollback_transaction()
+            continue
+        if 0 <= max_gas < used_gas + checked.tx.gas_limit:
+            state.rollback_transaction()
+            continue
+        state.commit_transaction()
+        if BY_NAME[checked.tx.module].changes_checks:
+            return None
+        chosen.append(raw)
+        used_bytes += len(raw)
+        used_gas += checked.tx.gas_limit
+    return tuple(chosen)
+
+
+def prepare_block(state: State, block: Block, *, max_bytes: int, max_gas: int) -> BlockResult:
+    """PrepareProposal when checking is not enough (`select_transactions` gave None): execute,
+    in order, the transactions of `block` that are valid when their turn comes and fit its byte
+    and gas limits (negative gas: no limit); leave out the others. `BlockResult.txs` are the
+    chosen ones, and the result is exactly what `execute_proposal` gives for a block of them.
+
+    A transaction can be made invalid by one before it in the same block (a vote that removes
+    an organization, then a transaction from its member): only running the first shows it. A
+    transaction dropped for size or gas leaves the later ones of its sender out too (their nonces
+    no longer follow).
     """
     return _run_block(state, block, _Limits.for_selection(max_bytes, max_gas))
 

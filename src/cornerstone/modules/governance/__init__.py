@@ -14,6 +14,7 @@ CONSORTIUM = policy("MAJORITY", ALL_ORGS, Role.ADMIN)
 
 MODULE = Module(
     name="governance",
+    changes_checks=True,
     operations={
         "propose": Operation(Propose, handlers.propose, ADMINS),
         "vote": Operation(CastVote, handlers.vote, ADMINS),

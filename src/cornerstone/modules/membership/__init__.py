@@ -49,6 +49,7 @@ def _id(msg: Any) -> str:
 
 MODULE = Module(
     name="membership",
+    changes_checks=True,
     operations={
         "register_member": Operation(
             RegisterMember, handlers.register_member, OWN_ADMIN, subject=_org
