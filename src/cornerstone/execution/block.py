@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -271,8 +271,8 @@ def select_transactions(
     state: State, block: Block, *, max_bytes: int, max_gas: int
 ) -> tuple[bytes, ...] | None:
     """PrepareProposal's quick choice: the transactions of `block` that pass their check in
-    turn and fit its byte and gas limits (negative gas: no limit), by checking alone; None as
-    soon as a chosen one belongs to a module that `changes_checks`, for then only executing the
+    turn and fit its byte and gas limits (negative: no limit), by checking alone; None as soon
+    as a chosen one belongs to a module that `changes_checks`, for then only executing the
     block (`prepare_block`) shows which later transactions are still valid.
 
     Checking alone is exact otherwise: a check reads the chain's rules, membership, policies
@@ -280,26 +280,10 @@ def select_transactions(
     rest, so running the handlers of the others would change no later check.
     """
     chosen: list[bytes] = []
-    used_bytes = 0
-    used_gas = 0
-    for raw in block.txs:
-        if 0 <= max_bytes < used_bytes + len(raw):
-            continue
-        state.begin_transaction()
-        try:
-            checked = check_transaction(state, raw, block.time)
-        except TransactionError:
-            state.rollback_transaction()
-            continue
-        if 0 <= max_gas < used_gas + checked.tx.gas_limit:
-            state.rollback_transaction()
-            continue
-        state.commit_transaction()
+    for raw, checked in _choose(state, block, max_bytes=max_bytes, max_gas=max_gas):
         if BY_NAME[checked.tx.module].changes_checks:
             return None
         chosen.append(raw)
-        used_bytes += len(raw)
-        used_gas += checked.tx.gas_limit
     return tuple(chosen)
 
 
@@ -310,9 +294,7 @@ def prepare_block(state: State, block: Block, *, max_bytes: int, max_gas: int) -
     chosen ones, and the result is exactly what `execute_proposal` gives for a block of them.
 
     A transaction can be made invalid by one before it in the same block (a vote that removes
-    an organization, then a transaction from its member): only running the first shows it. A
-    transaction dropped for size or gas leaves the later ones of its sender out too (their nonces
-    no longer follow).
+    an organization, then a transaction from its member): only running the first shows it.
     """
     return _run_block(state, block, _Limits.for_selection(max_bytes, max_gas))
 
@@ -334,7 +316,7 @@ class _Limits:
     proposal: bool
     """Refuse the block (ProcessProposal); neither: record the failure (a decided block)."""
     max_bytes: int
-    """Bytes the chosen transactions may take; negative: no limit."""
+    """Bytes the chosen transactions may take (when selecting); negative: no limit."""
     max_gas: int
     """Gas they may ask for; negative: no limit."""
 
@@ -352,42 +334,36 @@ class _Limits:
 
 
 def _run_block(state: State, block: Block, limits: _Limits) -> BlockResult:
-    """The one loop over a block's transactions, then the end of the block."""
+    """The one path through a block's transactions, then the end of the block."""
     chain_id = get_chain_id(state)
-    chosen: list[bytes] = []
     results: list[TxResult] = []
-    used_bytes = 0
-    used_gas = 0
-    for index, raw in enumerate(block.txs):
-        if limits.select and 0 <= limits.max_bytes < used_bytes + len(raw):
-            continue
-        if limits.select:
-            # The check consumes the nonce; a transaction that then does not fit gives it back.
-            state.begin_transaction()
-        try:
-            checked = check_transaction(state, raw, block.time)
-        except TransactionError as error:
-            if limits.select:
-                state.rollback_transaction()
+    if limits.select:
+        chosen: list[bytes] = []
+        # Lazily: each chosen transaction runs before the next one is checked.
+        for raw, checked in _choose(
+            state, block, max_bytes=limits.max_bytes, max_gas=limits.max_gas
+        ):
+            chosen.append(raw)
+            results.append(_apply_transaction(state, block, chain_id, raw, checked))
+        txs = tuple(chosen)
+    else:
+        txs = block.txs
+        used_gas = 0
+        for index, raw in enumerate(txs):
+            try:
+                checked = check_transaction(state, raw, block.time)
+            except TransactionError as error:
+                if limits.proposal:
+                    raise InvalidProposal(f"transaction {index}: {error.message}") from None
+                # Only a faulty proposer gets here: ProcessProposal refuses such blocks.
+                results.append(TxResult.failed(error, gas_wanted=0, gas_used=0))
                 continue
-            if limits.proposal:
-                raise InvalidProposal(f"transaction {index}: {error.message}") from None
-            # Only a faulty proposer gets here: ProcessProposal refuses such blocks.
-            results.append(TxResult.failed(error, gas_wanted=0, gas_used=0))
-            continue
-        if 0 <= limits.max_gas < used_gas + checked.tx.gas_limit:
-            if not limits.select:
+            used_gas += checked.tx.gas_limit
+            if 0 <= limits.max_gas < used_gas:
                 raise InvalidProposal(
                     f"the transactions ask for more than the block's {limits.max_gas} gas"
                 )
-            state.rollback_transaction()
-            continue
-        if limits.select:
-            state.commit_transaction()
-            chosen.append(raw)
-        used_bytes += len(raw)
-        used_gas += checked.tx.gas_limit
-        results.append(_apply_transaction(state, block, chain_id, raw, checked))
+            results.append(_apply_transaction(state, block, chain_id, raw, checked))
     events: list[Event] = []
     for module in MODULES:
         if module.end_block is not None:
@@ -397,13 +373,40 @@ def _run_block(state: State, block: Block, limits: _Limits) -> BlockResult:
     pending = state.commitment(block.height)
     return BlockResult(
         height=block.height,
-        txs=tuple(chosen) if limits.select else block.txs,
+        txs=txs,
         tx_results=tuple(results),
         events=tuple(events),
         validator_updates=updates,
         app_hash=pending.root,
         pending=pending,
     )
+
+
+def _choose(
+    state: State, block: Block, *, max_bytes: int, max_gas: int
+) -> Iterator[tuple[bytes, CheckedTx]]:
+    """The transactions of `block` that pass their check, in turn, and fit the byte and gas
+    limits (negative: no limit), each with its check; the others leave `state` as it was (a
+    check that passed but does not fit gives its nonce back). A transaction dropped for size or
+    gas leaves the later ones of its sender out too: their nonces no longer follow."""
+    used_bytes = 0
+    used_gas = 0
+    for raw in block.txs:
+        if 0 <= max_bytes < used_bytes + len(raw):
+            continue
+        state.begin_transaction()
+        try:
+            checked = check_transaction(state, raw, block.time)
+        except TransactionError:
+            state.rollback_transaction()
+            continue
+        if 0 <= max_gas < used_gas + checked.tx.gas_limit:
+            state.rollback_transaction()
+            continue
+        state.commit_transaction()
+        used_bytes += len(raw)
+        used_gas += checked.tx.gas_limit
+        yield raw, checked
 
 
 def _apply_transaction(
