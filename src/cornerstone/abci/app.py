@@ -6,11 +6,10 @@ PrepareProposal chooses the mempool's transactions that pass their check in turn
 scratch state, and when one of them may change later checks (membership, governance) executes
 them instead and keeps the result; ProcessProposal takes that result for the proposer's own
 block, or executes the proposal on a scratch state (refusing it if any transaction fails its
-check), and keeps it by block hash; FinalizeBlock
-takes that result for the decided block, or runs `apply_block` when it has none, and keeps it
-pending; Commit persists it in one LMDB transaction. A crash at any point
-loses at most the pending block, which CometBFT replays after `Info` tells it the last committed
-height.
+check), and keeps it by block hash; FinalizeBlock takes that result for the decided block, or
+runs `apply_block` when it has none, and keeps it pending; Commit persists it in one LMDB
+transaction. A crash at any point loses at most the pending block, which CometBFT replays after
+`Info` tells it the last committed height.
 """
 
 from __future__ import annotations
