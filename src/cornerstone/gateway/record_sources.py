@@ -120,9 +120,7 @@ class RecordSources:
         _, did_id = parse_did(did)
         record = get_current(_StateAt(self.node, at), did_id)
         if answer is None or answer.get("didDocument") is None or record is None:
-            return RecordCopy(
-                kind="dids", id=did, updated_height=height, record=None, as_of_height=at
-            )
+            return _gone("dids", did, height, at)
         return RecordCopy(
             kind="dids",
             id=did,
@@ -147,11 +145,14 @@ def _question(queued: Named) -> tuple[str, str, dict[str, encoding.Value]]:
     return "contracts", "contract", {"contract": queued.id}
 
 
+def _gone(kind: RecordKind, record_id: str, height: int, at: int) -> RecordCopy:
+    """The copy of a record its module no longer knows (its row goes)."""
+    return RecordCopy(kind=kind, id=record_id, updated_height=height, record=None, as_of_height=at)
+
+
 def _dataset(dataset_id: str, height: int, answer: dict[str, Any] | None, at: int) -> RecordCopy:
     if answer is None:
-        return RecordCopy(
-            kind="datasets", id=dataset_id, updated_height=height, record=None, as_of_height=at
-        )
+        return _gone("datasets", dataset_id, height, at)
     return RecordCopy(
         kind="datasets",
         id=dataset_id,
@@ -172,9 +173,7 @@ def _dataset(dataset_id: str, height: int, answer: dict[str, Any] | None, at: in
 def _anchor(digest: str, height: int, answer: dict[str, Any] | None, at: int) -> RecordCopy:
     if answer is None or answer["document"] != digest:
         # Not a document's first digest (a revision's): its document is named by its own.
-        return RecordCopy(
-            kind="anchors", id=digest, updated_height=height, record=None, as_of_height=at
-        )
+        return _gone("anchors", digest, height, at)
     return RecordCopy(
         kind="anchors",
         id=digest,
@@ -192,9 +191,7 @@ def _anchor(digest: str, height: int, answer: dict[str, Any] | None, at: int) ->
 
 def _contract(name: str, height: int, answer: dict[str, Any] | None, at: int) -> RecordCopy:
     if answer is None:
-        return RecordCopy(
-            kind="contracts", id=name, updated_height=height, record=None, as_of_height=at
-        )
+        return _gone("contracts", name, height, at)
     return RecordCopy(
         kind="contracts",
         id=name,
