@@ -18,7 +18,7 @@ from cornerstone.errors import ClientError, TransactionRejectedError
 from cornerstone.localnet import Localnet, NodeSpec
 from cornerstone.localnet.ports import find_free_base_port
 from cornerstone.modules.notary.keys import doc_key
-from cornerstone.sdk import Client, Signer
+from cornerstone.sdk import Call, Client, Committed, Signer
 from cornerstone.tx import Transaction
 from tests.unit.test_metrics import Family, parse, value_of
 
@@ -119,6 +119,29 @@ def test_500_transactions_from_four_organizations_commit_on_every_node(net: Loca
             assert not missing, f"{node.name} lacks {len(missing)} documents"
     for signer in signers:
         signer.client.close()
+
+
+def test_a_batch_from_one_signer_commits_in_a_few_blocks_around_a_refused_call(
+    net: Localnet,
+) -> None:
+    signer = signer_for(net, 2, via_node=2)
+    before = signer.client.next_nonce(signer.key.public_key.fingerprint)
+    calls = [
+        Call("notary", "anchor", {"digest": hashlib.sha256(b"batch/%d" % n).digest()})
+        for n in range(40)
+    ]
+    # Refused by CheckTx while 20 of the batch wait in the mempool: the next call must take
+    # its nonce, not the chain's (which those 20 have not advanced yet).
+    calls.insert(20, Call("notary", "anchor", {"digest": b"not a digest"}))
+    outcomes = signer.submit_many(calls, timeout=120)
+    refused = outcomes.pop(20)
+    assert isinstance(refused, TransactionRejectedError), refused
+    committed = [o for o in outcomes if isinstance(o, Committed)]
+    assert len(committed) == 40, [o for o in outcomes if not isinstance(o, Committed)]
+    heights = [c.height for c in committed]
+    assert heights == sorted(heights)
+    assert len(set(heights)) <= 10, "one at a time, 40 transactions take 40 blocks"
+    assert signer.client.next_nonce(signer.key.public_key.fingerprint) == before + 40
 
 
 def test_the_chain_keeps_committing_without_one_validator_which_then_catches_up(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,9 @@ from cornerstone.cli import common
 from cornerstone.cli.common import home_option, jsonable, keys_dir, node_option
 from cornerstone.cli.keys_export import keys_export
 from cornerstone.crypto import PrivateKey, PublicKey, load_key, save_key
+from cornerstone.errors import ClientError
 from cornerstone.modules.notary.keys import doc_key, hash_key
-from cornerstone.sdk import Signer
+from cornerstone.sdk import Call, Committed, Signer
 
 
 # ---------------------------------------------------------------------------- keys
@@ -147,6 +150,18 @@ def tx_notary() -> None:
     """Notary transactions."""
 
 
+@contextmanager
+def _signer(
+    home: Path, node_url: str | None, key_name: str, cert_file: Path | None
+) -> Iterator[Signer]:
+    """A signer for the key named `key_name` (as the holder of `cert_file`, if given), on a
+    client of the node the options name."""
+    key = load_key(keys_dir(home) / f"{key_name}.json")
+    certificate = None if cert_file is None else _holder_certificate(cert_file, key)
+    with common.connect(home, node_url) as client:
+        yield Signer(client, key, certificate=certificate)
+
+
 def _send(
     home: Path,
     node_url: str | None,
@@ -155,10 +170,8 @@ def _send(
     operation: str,
     args: Any,
 ) -> None:
-    key = load_key(keys_dir(home) / f"{key_name}.json")
-    certificate = None if cert_file is None else _holder_certificate(cert_file, key)
-    with common.connect(home, node_url) as client:
-        committed = Signer(client, key, certificate=certificate).submit("notary", operation, args)
+    with _signer(home, node_url, key_name, cert_file) as signer:
+        committed = signer.submit("notary", operation, args)
     click.echo(f"committed at height {committed.height}: transaction {committed.hash.hex()}")
     for kind, attributes in committed.events:
         if kind != "tx":
@@ -168,23 +181,51 @@ def _send(
 @tx_notary.command("anchor")
 @_key
 @_cert
-@_file
-@_digest_opt
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A document to anchor (repeatable).",
+)
+@click.option(
+    "--digest", "digests", multiple=True, help="SHA-256 of a document, in hex (repeatable)."
+)
 @_meta
 @home_option
 @node_option
 def tx_anchor(
     key_name: str,
     cert_file: Path | None,
-    file: Path | None,
-    digest: str | None,
+    files: tuple[Path, ...],
+    digests: tuple[str, ...],
     meta: tuple[str, ...],
     home: Path,
     node_url: str | None,
 ) -> None:
-    """Anchor a document's SHA-256 digest (of --file, or given as --digest)."""
-    args = {"digest": _digest(file, digest), "metadata": _metadata(meta)}
-    _send(home, node_url, key_name, cert_file, "anchor", args)
+    """Anchor documents' SHA-256 digests (of each --file, or given as --digest), with the same
+    --meta. Several are sent together and commit in a block or two."""
+    documents = [(str(file), _digest(file, None)) for file in files]
+    documents += [(digest, _digest(None, digest)) for digest in digests]
+    if not documents:
+        raise click.UsageError("give a document: --file or --digest")
+    metadata = _metadata(meta)
+    if len(documents) == 1:
+        args = {"digest": documents[0][1], "metadata": metadata}
+        _send(home, node_url, key_name, cert_file, "anchor", args)
+        return
+    calls = [Call("notary", "anchor", {"digest": d, "metadata": metadata}) for _, d in documents]
+    with _signer(home, node_url, key_name, cert_file) as signer:
+        outcomes = signer.submit_many(calls)
+    refused = 0
+    for (name, _), outcome in zip(documents, outcomes, strict=True):
+        if isinstance(outcome, Committed):
+            click.echo(f"{name}: committed at height {outcome.height}: {outcome.hash.hex()}")
+        else:
+            refused += 1
+            click.echo(f"{name}: {outcome.message}", err=True)
+    if refused:
+        raise ClientError(reason=f"{refused} of {len(documents)} documents were not anchored")
 
 
 @tx_notary.command("revise")

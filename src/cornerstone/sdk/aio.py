@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
 
 from cornerstone import encoding
 from cornerstone.crypto import PrivateKey
-from cornerstone.errors import ClientError, TransactionRejectedError
+from cornerstone.errors import ClientError, TransactionFailedError, TransactionRejectedError
 from cornerstone.sdk.client import (
     DEFAULT_GAS_LIMIT,
     NONCE_PREFIX,
     POLL_INTERVAL,
+    Call,
     Committed,
+    Outcome,
     VerifiedValue,
     abci_query_params,
     abci_response,
@@ -35,6 +37,7 @@ from cornerstone.sdk.client import (
     committed_from,
     http_options,
     no_block_yet,
+    nonce_after_refusal,
     nonce_from,
     proven_value,
     query_value,
@@ -160,7 +163,9 @@ class AsyncClient:
 
 class AsyncSigner:
     """Signs and submits transactions for one key, keeping its nonce in step; `Signer` for an
-    `AsyncClient`. Concurrent `sign` calls get consecutive nonces."""
+    `AsyncClient`. Concurrent `sign` calls get consecutive nonces, and concurrent `submit` calls
+    reach the node in the order of their nonces, so they can be gathered: the node takes them
+    all and a block or two commits them."""
 
     def __init__(
         self, client: AsyncClient, key: PrivateKey, certificate: bytes | None = None
@@ -170,6 +175,8 @@ class AsyncSigner:
         self.certificate = certificate
         self._nonce: int | None = None
         self._lock = asyncio.Lock()
+        """Held from signing to the end of the broadcast: a transaction that overtook the one
+        before it would reach the node with a nonce ahead, and be refused."""
 
     async def sign(
         self,
@@ -180,21 +187,7 @@ class AsyncSigner:
         gas_limit: int = DEFAULT_GAS_LIMIT,
     ) -> Transaction:
         async with self._lock:  # two first calls must not both read the nonce and reuse it
-            if self._nonce is None:
-                self._nonce = await self.client.next_nonce(self.key.public_key.fingerprint)
-            chain_id = await self.client.chain_id()
-            tx = sign_transaction(
-                self.key,
-                chain_id=chain_id,
-                nonce=self._nonce,
-                module=module,
-                operation=operation,
-                args=args,
-                gas_limit=gas_limit,
-                certificate=self.certificate,
-            )
-            self._nonce += 1
-            return tx
+            return await self._sign(Call(module, operation, args, gas_limit))
 
     async def submit(
         self,
@@ -205,9 +198,59 @@ class AsyncSigner:
         gas_limit: int = DEFAULT_GAS_LIMIT,
         timeout: float = 30.0,
     ) -> Committed:
-        tx = await self.sign(module, operation, args, gas_limit=gas_limit)
+        """Sign, broadcast and wait for the commit; TransactionRejectedError if CheckTx refuses
+        it, TransactionFailedError if it fails in its block."""
+        async with self._lock:
+            tx_hash = await self._send(Call(module, operation, args, gas_limit))
+        return await self.client.wait_for_commit(tx_hash, timeout=timeout)
+
+    async def submit_many(self, calls: Iterable[Call], *, timeout: float = 30.0) -> list[Outcome]:
+        """`Signer.submit_many`: every call signed and broadcast in order, then all waited for;
+        one outcome per call."""
+        deadline = time.monotonic() + timeout
+        sent: list[bytes | TransactionRejectedError] = []
+        async with self._lock:
+            for call in calls:
+                try:
+                    sent.append(await self._send(call))
+                except TransactionRejectedError as refused:
+                    sent.append(refused)
+        outcomes: list[Outcome] = []
+        for tx_hash in sent:
+            if isinstance(tx_hash, TransactionRejectedError):
+                outcomes.append(tx_hash)
+                continue
+            try:
+                left = max(deadline - time.monotonic(), 0.0)
+                outcomes.append(await self.client.wait_for_commit(tx_hash, timeout=left))
+            except TransactionFailedError as failed:
+                outcomes.append(failed)
+        return outcomes
+
+    async def _sign(self, call: Call) -> Transaction:
+        """Sign `call` with the next nonce; the caller holds the lock."""
+        if self._nonce is None:
+            self._nonce = await self.client.next_nonce(self.key.public_key.fingerprint)
+        chain_id = await self.client.chain_id()
+        tx = sign_transaction(
+            self.key,
+            chain_id=chain_id,
+            nonce=self._nonce,
+            module=call.module,
+            operation=call.operation,
+            args=call.args,
+            gas_limit=call.gas_limit,
+            certificate=self.certificate,
+        )
+        self._nonce += 1
+        return tx
+
+    async def _send(self, call: Call) -> bytes:
+        """Sign `call` and broadcast it; its hash, or TransactionRejectedError. The caller holds
+        the lock."""
+        tx = await self._sign(call)
         try:
-            return await self.client.submit(tx, timeout=timeout)
-        except TransactionRejectedError:
-            self._nonce = None  # re-read it: the refused transaction did not use it
+            return await self.client.broadcast(tx)
+        except TransactionRejectedError as refused:
+            self._nonce = nonce_after_refusal(refused, tx)
             raise

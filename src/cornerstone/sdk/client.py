@@ -15,15 +15,22 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import httpx
 
 from cornerstone import encoding
 from cornerstone.crypto import PrivateKey
-from cornerstone.errors import ClientError, TransactionFailedError, TransactionRejectedError
+from cornerstone.errors import (
+    ClientError,
+    FutureNonceError,
+    StaleNonceError,
+    TransactionError,
+    TransactionFailedError,
+    TransactionRejectedError,
+)
 from cornerstone.sdk.auth import RequestSigner
 from cornerstone.sdk.light import Header, LightClient, Trust, over_rpc, run
 from cornerstone.state.proof import Proof, ProofError, verify_proof
@@ -49,6 +56,21 @@ class Committed:
     """Gas it used."""
     events: tuple[tuple[str, dict[str, str]], ...]
     """Its events: type and attributes."""
+
+
+Outcome: TypeAlias = "Committed | TransactionRejectedError | TransactionFailedError"
+"""What became of one call of `submit_many`: committed, refused by CheckTx (never sent on), or
+failed in its block."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One transaction for `submit_many` to sign: an operation of a module and its arguments."""
+
+    module: str
+    operation: str
+    args: Mapping[str, encoding.Value]
+    gas_limit: int = DEFAULT_GAS_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,11 +255,46 @@ class Signer:
         gas_limit: int = DEFAULT_GAS_LIMIT,
         timeout: float = 30.0,
     ) -> Committed:
-        tx = self.sign(module, operation, args, gas_limit=gas_limit)
+        """Sign, broadcast and wait for the commit; TransactionRejectedError if CheckTx refuses
+        it, TransactionFailedError if it fails in its block."""
+        return self.client.wait_for_commit(
+            self._send(Call(module, operation, args, gas_limit)), timeout=timeout
+        )
+
+    def submit_many(self, calls: Iterable[Call], *, timeout: float = 30.0) -> list[Outcome]:
+        """Sign and broadcast every call in order without waiting for a block between them, then
+        wait for them all: a batch commits in one block or a few, where `submit` in a loop
+        takes a block per transaction. One outcome per call, in order: its Committed, the
+        TransactionRejectedError of a call CheckTx refused (the next call takes its nonce), or
+        the TransactionFailedError of one that failed in its block. `timeout` is for the whole
+        batch; ClientError if the node cannot be reached or the batch is not committed in it.
+        """
+        deadline = time.monotonic() + timeout
+        sent: list[bytes | TransactionRejectedError] = []
+        for call in calls:
+            try:
+                sent.append(self._send(call))
+            except TransactionRejectedError as refused:
+                sent.append(refused)
+        outcomes: list[Outcome] = []
+        for tx_hash in sent:
+            if isinstance(tx_hash, TransactionRejectedError):
+                outcomes.append(tx_hash)
+                continue
+            try:
+                left = max(deadline - time.monotonic(), 0.0)
+                outcomes.append(self.client.wait_for_commit(tx_hash, timeout=left))
+            except TransactionFailedError as failed:
+                outcomes.append(failed)
+        return outcomes
+
+    def _send(self, call: Call) -> bytes:
+        """Sign `call` and broadcast it; its hash, or TransactionRejectedError."""
+        tx = self.sign(call.module, call.operation, call.args, gas_limit=call.gas_limit)
         try:
-            return self.client.submit(tx, timeout=timeout)
-        except TransactionRejectedError:
-            self._nonce = None  # re-read it: the refused transaction did not use it
+            return self.client.broadcast(tx)
+        except TransactionRejectedError as refused:
+            self._nonce = nonce_after_refusal(refused, tx)
             raise
 
 
@@ -283,6 +340,18 @@ def broadcast_hash(result: Mapping[str, Any]) -> bytes:
             log=result["log"],
         )
     return bytes.fromhex(result["hash"])
+
+
+def nonce_after_refusal(refused: TransactionRejectedError, tx: Transaction) -> int | None:
+    """The nonce for a signer's next transaction after CheckTx refused `tx`: `tx`'s own, which
+    the refusal left unused (reading the chain instead would give a nonce that transactions
+    still in the mempool have taken), or None, read it again, when the refusal was about the
+    nonce itself: then another signer is using the key."""
+    nonce_codes = (StaleNonceError.code, FutureNonceError.code)
+    fields = refused.fields
+    if fields.get("codespace") == TransactionError.codespace and fields["tx_code"] in nonce_codes:
+        return None
+    return tx.nonce
 
 
 def still_waiting(exc: ClientError, tx_hash: bytes, *, deadline: float, timeout: float) -> None:

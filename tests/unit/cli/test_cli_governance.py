@@ -24,7 +24,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cornerstone.cli import cli, main
 from cornerstone.cli import common as cli_common
 from cornerstone.crypto import PrivateKey, save_key
-from cornerstone.errors import NotPermittedError, TransactionRejectedError, UnknownSenderError
+from cornerstone.errors import (
+    ClientError,
+    NotPermittedError,
+    TransactionRejectedError,
+    UnknownSenderError,
+)
 from cornerstone.identity.ca import CertificateAuthority
 from cornerstone.identity.errors import RoleNotAllowedError
 from cornerstone.identity.roles import Role
@@ -213,6 +218,29 @@ def test_tx_notary_anchor_as_a_certificate_holder(net: Net, tmp_path: Path) -> N
     wrong = net.run(f"{anchor} --key org1 --digest {'44' * 32}")
     assert "certifies the key" in usage_error(wrong)
     assert net.rpc.broadcasts == 1
+
+
+def test_tx_notary_anchor_sends_several_documents_and_says_what_became_of_each(
+    net: Net, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF quarterly report")
+    anchor = f"tx notary anchor --key org1 --node {URL} --meta batch=q3"
+    sent = net.run(f"{anchor} --file {report} --digest {'55' * 32} --digest {'55' * 32}")
+    lines = sent.output.splitlines()
+    assert lines[0].startswith(f"{report}: committed at height ")
+    assert lines[1].startswith(f"{'55' * 32}: committed at height ")
+    assert lines[2] == (
+        f"{'55' * 32}: the transaction was committed at height {net.rpc.chain.height} but "
+        f"failed (notary code 1000): the digest {'55' * 32} is already anchored (document "
+        f"{'55' * 32}, revision 0)"
+    )
+    assert isinstance(sent.exception, ClientError) and sent.exit_code == 1
+    assert sent.exception.message == "1 of 3 documents were not anchored"
+    found = net.ok(f"query notary --file {report} --node {URL}")
+    assert '"batch": "q3"' in found and "proof: verified" in found
+
+    assert "give a document" in usage_error(net.run(f"{anchor}"))
 
 
 # ---------------------------------------------------------------------------- proposals
