@@ -36,6 +36,7 @@ from cornerstone.sdk.client import (
     broadcast_params,
     committed_from,
     http_options,
+    left_until,
     no_block_yet,
     nonce_after_refusal,
     nonce_from,
@@ -208,24 +209,21 @@ class AsyncSigner:
         """`Signer.submit_many`: every call signed and broadcast in order, then all waited for;
         one outcome per call."""
         deadline = time.monotonic() + timeout
-        sent: list[bytes | TransactionRejectedError] = []
         async with self._lock:
-            for call in calls:
-                try:
-                    sent.append(await self._send(call))
-                except TransactionRejectedError as refused:
-                    sent.append(refused)
-        outcomes: list[Outcome] = []
-        for tx_hash in sent:
-            if isinstance(tx_hash, TransactionRejectedError):
-                outcomes.append(tx_hash)
-                continue
-            try:
-                left = max(deadline - time.monotonic(), 0.0)
-                outcomes.append(await self.client.wait_for_commit(tx_hash, timeout=left))
-            except TransactionFailedError as failed:
-                outcomes.append(failed)
-        return outcomes
+            sent = [await self._try_send(call) for call in calls]
+        return [await self._settle(s, deadline) if isinstance(s, bytes) else s for s in sent]
+
+    async def _try_send(self, call: Call) -> bytes | TransactionRejectedError:
+        try:
+            return await self._send(call)
+        except TransactionRejectedError as refused:
+            return refused
+
+    async def _settle(self, tx_hash: bytes, deadline: float) -> Committed | TransactionFailedError:
+        try:
+            return await self.client.wait_for_commit(tx_hash, timeout=left_until(deadline))
+        except TransactionFailedError as failed:
+            return failed
 
     async def _sign(self, call: Call) -> Transaction:
         """Sign `call` with the next nonce; the caller holds the lock."""

@@ -270,23 +270,20 @@ class Signer:
         batch; ClientError if the node cannot be reached or the batch is not committed in it.
         """
         deadline = time.monotonic() + timeout
-        sent: list[bytes | TransactionRejectedError] = []
-        for call in calls:
-            try:
-                sent.append(self._send(call))
-            except TransactionRejectedError as refused:
-                sent.append(refused)
-        outcomes: list[Outcome] = []
-        for tx_hash in sent:
-            if isinstance(tx_hash, TransactionRejectedError):
-                outcomes.append(tx_hash)
-                continue
-            try:
-                left = max(deadline - time.monotonic(), 0.0)
-                outcomes.append(self.client.wait_for_commit(tx_hash, timeout=left))
-            except TransactionFailedError as failed:
-                outcomes.append(failed)
-        return outcomes
+        sent = [self._try_send(call) for call in calls]  # all sent before any is waited for
+        return [self._settle(s, deadline) if isinstance(s, bytes) else s for s in sent]
+
+    def _try_send(self, call: Call) -> bytes | TransactionRejectedError:
+        try:
+            return self._send(call)
+        except TransactionRejectedError as refused:
+            return refused
+
+    def _settle(self, tx_hash: bytes, deadline: float) -> Committed | TransactionFailedError:
+        try:
+            return self.client.wait_for_commit(tx_hash, timeout=left_until(deadline))
+        except TransactionFailedError as failed:
+            return failed
 
     def _send(self, call: Call) -> bytes:
         """Sign `call` and broadcast it; its hash, or TransactionRejectedError."""
@@ -352,6 +349,11 @@ def nonce_after_refusal(refused: TransactionRejectedError, tx: Transaction) -> i
     if fields.get("codespace") == TransactionError.codespace and fields["tx_code"] in nonce_codes:
         return None
     return tx.nonce
+
+
+def left_until(deadline: float) -> float:
+    """Seconds from now to `deadline` (a `time.monotonic()`), none if it has passed."""
+    return max(deadline - time.monotonic(), 0.0)
 
 
 def still_waiting(exc: ClientError, tx_hash: bytes, *, deadline: float, timeout: float) -> None:
