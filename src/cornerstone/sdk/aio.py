@@ -36,7 +36,6 @@ from cornerstone.sdk.client import (
     broadcast_params,
     committed_from,
     http_options,
-    left_until,
     no_block_yet,
     nonce_after_refusal,
     nonce_from,
@@ -208,10 +207,12 @@ class AsyncSigner:
     async def submit_many(self, calls: Iterable[Call], *, timeout: float = 30.0) -> list[Outcome]:
         """`Signer.submit_many`: every call signed and broadcast in order, then all waited for;
         one outcome per call."""
-        deadline = time.monotonic() + timeout
         async with self._lock:
             sent = [await self._try_send(call) for call in calls]
-        return [await self._settle(s, deadline) if isinstance(s, bytes) else s for s in sent]
+        hashes = [s for s in sent if isinstance(s, bytes)]
+        if hashes:  # nonces commit in order: once the last is in a block, all the others are
+            await self._settle(hashes[-1], timeout)
+        return [await self._settle(s, timeout) if isinstance(s, bytes) else s for s in sent]
 
     async def _try_send(self, call: Call) -> bytes | TransactionRejectedError:
         try:
@@ -219,9 +220,9 @@ class AsyncSigner:
         except TransactionRejectedError as refused:
             return refused
 
-    async def _settle(self, tx_hash: bytes, deadline: float) -> Committed | TransactionFailedError:
+    async def _settle(self, tx_hash: bytes, timeout: float) -> Committed | TransactionFailedError:
         try:
-            return await self.client.wait_for_commit(tx_hash, timeout=left_until(deadline))
+            return await self.client.wait_for_commit(tx_hash, timeout=timeout)
         except TransactionFailedError as failed:
             return failed
 

@@ -266,12 +266,14 @@ class Signer:
         wait for them all: a batch commits in one block or a few, where `submit` in a loop
         takes a block per transaction. One outcome per call, in order: its Committed, the
         TransactionRejectedError of a call CheckTx refused (the next call takes its nonce), or
-        the TransactionFailedError of one that failed in its block. `timeout` is for the whole
-        batch; ClientError if the node cannot be reached or the batch is not committed in it.
+        the TransactionFailedError of one that failed in its block. ClientError if the node
+        cannot be reached, or if the batch is not committed `timeout` seconds after it is sent.
         """
-        deadline = time.monotonic() + timeout
         sent = [self._try_send(call) for call in calls]  # all sent before any is waited for
-        return [self._settle(s, deadline) if isinstance(s, bytes) else s for s in sent]
+        hashes = [s for s in sent if isinstance(s, bytes)]
+        if hashes:  # nonces commit in order: once the last is in a block, all the others are
+            self._settle(hashes[-1], timeout)
+        return [self._settle(s, timeout) if isinstance(s, bytes) else s for s in sent]
 
     def _try_send(self, call: Call) -> bytes | TransactionRejectedError:
         try:
@@ -279,9 +281,9 @@ class Signer:
         except TransactionRejectedError as refused:
             return refused
 
-    def _settle(self, tx_hash: bytes, deadline: float) -> Committed | TransactionFailedError:
+    def _settle(self, tx_hash: bytes, timeout: float) -> Committed | TransactionFailedError:
         try:
-            return self.client.wait_for_commit(tx_hash, timeout=left_until(deadline))
+            return self.client.wait_for_commit(tx_hash, timeout=timeout)
         except TransactionFailedError as failed:
             return failed
 
@@ -349,11 +351,6 @@ def nonce_after_refusal(refused: TransactionRejectedError, tx: Transaction) -> i
     if fields.get("codespace") == TransactionError.codespace and fields["tx_code"] in nonce_codes:
         return None
     return tx.nonce
-
-
-def left_until(deadline: float) -> float:
-    """Seconds from now to `deadline` (a `time.monotonic()`), none if it has passed."""
-    return max(deadline - time.monotonic(), 0.0)
 
 
 def still_waiting(exc: ClientError, tx_hash: bytes, *, deadline: float, timeout: float) -> None:
