@@ -59,8 +59,8 @@ class Committed:
 
 
 Outcome: TypeAlias = "Committed | TransactionRejectedError | TransactionFailedError"
-"""What became of one call of `submit_many`: committed, refused by CheckTx (never sent on), or
-failed in its block."""
+"""What became of one call of `submit_many`: committed, refused by CheckTx (so in no block and
+its nonce unused), or failed in its block."""
 
 
 @dataclass(frozen=True, slots=True)
